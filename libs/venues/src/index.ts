@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './reference.js';
+export * from './session.js';
