@@ -1,1 +1,2 @@
-export {};
+export * from './publisher.js';
+export * from './app.js';

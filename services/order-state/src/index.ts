@@ -1,1 +1,3 @@
-export {};
+export * from './reduce.js';
+export * from './store.js';
+export * from './app.js';

@@ -1,0 +1,67 @@
+import type { Kafka } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import type { InRecord } from './pipeline.js';
+
+/**
+ * Reads a topic from offset 0 up to the high watermarks as they were when the call started, then returns.
+ * Used to restore a store from a compacted topic and by tests and tools that check a topic's contents.
+ * Reads committed data only (read_committed).
+ */
+export async function readTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  options: { partitions?: number[]; timeoutMs?: number } = {},
+): Promise<InRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(
+      offsets
+        .filter((o) => !options.partitions || options.partitions.includes(o.partition))
+        .map((o) => [o.partition, BigInt(o.high)]),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  // Partitions whose end is at 0 (or whose log start equals its end) hold nothing to wait for.
+  const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
+  const records: InRecord[] = [];
+  if (pending.size === 0) return records;
+
+  const consumer = kafka.consumer({ groupId: `orderstream-reader-${randomUUID()}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`reading ${topic} to its end timed out; partitions still pending: ${[...pending].join(',')}`)),
+        options.timeoutMs ?? 60_000,
+      );
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const end = ends.get(batch.partition);
+            if (end === undefined) return;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) >= end) break;
+              records.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} });
+            }
+            // With transactions the last offsets below the watermark may be control records, never delivered:
+            // the batch's lastOffset says how far the partition has been read.
+            if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition);
+            if (pending.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}

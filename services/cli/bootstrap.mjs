@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Entry point of `npm start`, `npm test`, `npm run broker` and `npm run bench` on a fresh clone.
+// It uses nothing but Node's standard library, because it runs before dependencies are installed:
+//   1. installs npm packages when node_modules is missing or older than package-lock.json;
+//   2. builds every workspace (turbo caches, so this is quick when nothing changed);
+//   3. fetches the Kafka broker's jars from Maven Central on first use (broker/pom.xml);
+//   4. runs the requested command.
+import { spawnSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', TURBO_NO_UPDATE_NOTIFIER: '1' };
+const step = (text) => console.error(`\u001b[1m[orderstream]\u001b[0m ${text}`);
+
+function run(cmd, args, what) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  if (r.error) {
+    console.error(`[orderstream] ${what} failed: ${r.error.message}`);
+    process.exit(1);
+  }
+  if (r.status !== 0) {
+    console.error(`[orderstream] ${what} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function ensureInstalled() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
+  if (!stale) return;
+  step('installing npm packages (first run)…');
+  run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'], 'npm install');
+}
+
+function ensureBuilt() {
+  step('building workspaces…');
+  run('npx', ['--no-install', 'turbo', 'run', 'build', '--output-logs=errors-only', '--log-prefix=none'], 'build');
+}
+
+function ensureBrokerJars() {
+  const lib = join(root, 'broker', 'target', 'lib');
+  if (existsSync(lib) && readdirSync(lib).some((f) => f.startsWith('kafka_2.13-'))) return;
+  if (process.env.KAFKA_BROKERS) return; // an external broker: no jars needed
+  step('fetching the Kafka broker jars from Maven Central (first run, ~46 MB)…');
+  run('mvn', ['-B', '-q', '-f', join(root, 'broker', 'pom.xml'), 'package'], 'fetching Kafka jars (needs Java 17 and Maven)');
+}
+
+/** Runs the final command in the foreground; Ctrl-C reaches it (same process group) and we wait for it. */
+function exec(cmd, args) {
+  const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
+}
+
+const cli = join(root, 'services', 'cli', 'bin', 'orderstream.js');
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case 'test':
+    ensureInstalled();
+    ensureBuilt();
+    ensureBrokerJars();
+    exec('npx', ['--no-install', 'vitest', 'run', ...rest]);
+    break;
+  case 'demo':
+    ensureInstalled();
+    ensureBuilt();
+    ensureBrokerJars();
+    exec(process.execPath, [cli, 'demo', ...rest]);
+    break;
+  case 'broker':
+    ensureInstalled();
+    ensureBuilt();
+    ensureBrokerJars();
+    exec(process.execPath, [cli, 'broker', ...rest]);
+    break;
+  case 'bench':
+    ensureInstalled();
+    ensureBuilt();
+    exec(process.execPath, [cli, 'bench', ...rest]);
+    break;
+  default:
+    console.error('usage: node services/cli/bootstrap.mjs test|demo|broker|bench [args…]');
+    process.exit(2);
+}

@@ -1,0 +1,79 @@
+import type { Logger } from '@orderstream/kit';
+import { startPipeline, type Kafka, type Pipeline, type TopicNames } from '@orderstream/kafka';
+import type { CanonicalOrder } from '@orderstream/schemas';
+import type { ReferenceData } from '@orderstream/venues';
+import { normalizeRecord, type MapperLookup } from './normalize.js';
+
+export interface NormalizerDeps {
+  kafka: Kafka;
+  topics: TopicNames;
+  groupId: string;
+  lookup: MapperLookup;
+  reference: ReferenceData;
+  encode: (order: CanonicalOrder) => Buffer;
+  logger: Logger;
+  /** how often to log progress; 0 disables */
+  progressEveryMs?: number;
+}
+
+export interface NormalizerStats {
+  frames: number;
+  orders: number;
+  skipped: number;
+  sessionEvents: number;
+  deadLetters: number;
+}
+
+export interface NormalizerApp {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): NormalizerStats;
+}
+
+/** orders.raw.v1 → orders.canonical.v1 (+ orders.dlq.v1). */
+export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
+  const { logger } = deps;
+  const stats: NormalizerStats = { frames: 0, orders: 0, skipped: 0, sessionEvents: 0, deadLetters: 0 };
+  let pipeline: Pipeline | undefined;
+  let progress: NodeJS.Timeout | undefined;
+
+  return {
+    stats: () => ({ ...stats }),
+    async start() {
+      pipeline = await startPipeline({
+        kafka: deps.kafka,
+        groupId: deps.groupId,
+        inputTopic: deps.topics.raw,
+        logger,
+        process: (records) =>
+          records.flatMap((record) => {
+            const { outcome, outputs } = normalizeRecord(record, deps);
+            stats.frames++;
+            switch (outcome.kind) {
+              case 'orders':
+                stats.orders += outcome.orders.length;
+                break;
+              case 'skipped':
+                stats.skipped++;
+                break;
+              case 'session':
+                stats.sessionEvents++;
+                break;
+              case 'dlq':
+                stats.deadLetters++;
+                logger.warn({ code: outcome.code, partition: record.partition, offset: record.offset }, `dead letter: ${outcome.message}`);
+                break;
+            }
+            return outputs;
+          }),
+      });
+      const every = deps.progressEveryMs ?? 30_000;
+      if (every > 0) progress = setInterval(() => logger.info(stats, 'normalizer progress'), every).unref();
+    },
+    async stop() {
+      clearInterval(progress);
+      await pipeline?.stop();
+      logger.info(stats, 'normalizer stopped');
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { AppError, FrameError, errorMessage, toEpochMicros, type ErrorCode } from '@orderstream/kit';
+import { deadLetter, decodeRawHeaders, type InRecord, type OutRecord, type TopicNames } from '@orderstream/kafka';
+import type { CanonicalOrder } from '@orderstream/schemas';
+import type { MapContext, ReferenceData, VenueId, VenueMapper } from '@orderstream/venues';
+
+/** What became of one raw frame. */
+export type NormalizeOutcome =
+  | { kind: 'orders'; orders: CanonicalOrder[] }
+  | { kind: 'skipped'; what: string }
+  | { kind: 'dlq'; code: ErrorCode; message: string };
+
+export type MapperLookup = (venue: string, apiVersion: string) => VenueMapper | undefined;
+
+/**
+ * One frame's text → outcome. The single code path shared by the normalizer service and the offline
+ * `orderstream normalize` command. Never throws for bad input: it says why instead.
+ */
+export function normalizeFrame(mapper: VenueMapper, text: string, ctx: MapContext): NormalizeOutcome {
+  try {
+    const result = mapper.map(text, ctx);
+    return result.kind === 'orders' ? { kind: 'orders', orders: result.orders } : { kind: 'skipped', what: result.what };
+  } catch (error) {
+    if (error instanceof AppError) return { kind: 'dlq', code: error.code, message: error.message };
+    // A mapper bug on odd input is still this frame's problem, not a reason to stop the service.
+    return { kind: 'dlq', code: 'FRAME_UNMAPPABLE', message: `mapper failed: ${errorMessage(error)}` };
+  }
+}
+
+export interface NormalizeDeps {
+  lookup: MapperLookup;
+  reference: ReferenceData;
+  topics: TopicNames;
+  encode: (order: CanonicalOrder) => Buffer;
+}
+
+export interface RecordResult {
+  outcome: NormalizeOutcome | { kind: 'session' };
+  outputs: OutRecord[];
+}
+
+/** One raw record → the records to produce (canonical orders, or one dead letter). */
+export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordResult {
+  const source = { topic: record.topic, partition: record.partition, offset: Number(record.offset) };
+  let outcome: NormalizeOutcome;
+  try {
+    const h = decodeRawHeaders(record.headers);
+    if (h.frameKind === 'session') return { outcome: { kind: 'session' }, outputs: [] };
+    const mapper = deps.lookup(h.venue, h.apiVersion);
+    if (!mapper) throw new FrameError('VENUE_UNKNOWN', `no mapper for venue ${JSON.stringify(h.venue)} api-version ${JSON.stringify(h.apiVersion)}`);
+    const ctx: MapContext = {
+      venue: h.venue as VenueId,
+      account: h.account,
+      receivedAt: toEpochMicros(h.receivedAt, 'ns') ?? 0,
+      source,
+      reference: deps.reference,
+    };
+    outcome = normalizeFrame(mapper, record.value ? record.value.toString('utf8') : '', ctx);
+  } catch (error) {
+    const code: ErrorCode = error instanceof AppError ? error.code : 'INTERNAL';
+    outcome = { kind: 'dlq', code, message: errorMessage(error) };
+  }
+
+  if (outcome.kind === 'orders') {
+    return {
+      outcome,
+      outputs: outcome.orders.map((order) => ({ topic: deps.topics.canonical, key: order.orderKey, value: deps.encode(order) })),
+    };
+  }
+  if (outcome.kind === 'dlq') return { outcome, outputs: [deadLetter(record, outcome.code, outcome.message, deps.topics.dlq)] };
+  return { outcome, outputs: [] };
+}
