@@ -8,8 +8,8 @@ import { isTerminal, type CanonicalOrder, type OrderState, type OrderStatus } fr
  *  3. among equal fills, the later lifecycle rank wins;
  *  4. venue update time breaks ties; then the raw offset (the collector's arrival order) does;
  *  5. an update that changes nothing emits nothing.
- * The winner's fields are taken; fields it leaves null keep the current value (venues omit fields on some
- * updates). Fill figures always come from the update with the higher fill.
+ * The winner's fields are taken; fields it leaves null keep the other's value (venues omit fields on some
+ * updates). Fill figures (filled, average price, fee, last fill) come as one group from the higher fill.
  */
 const RANK: Record<OrderStatus, number> = {
   PENDING_NEW: 0,
@@ -50,15 +50,19 @@ const FILL_FIELDS = [
 /** Fields that describe where an update came from rather than what the order is. */
 const PROVENANCE = new Set<keyof CanonicalOrder>(['source', 'receivedAt']);
 
+const FILL_SET = new Set<keyof CanonicalOrder>(FILL_FIELDS);
+
 function mergeOrders(winner: CanonicalOrder, loser: CanonicalOrder): CanonicalOrder {
   const merged = { ...winner } as Record<keyof CanonicalOrder, unknown>;
   for (const key of Object.keys(winner) as (keyof CanonicalOrder)[]) {
-    if (merged[key] === null && loser[key] !== null) merged[key] = loser[key];
+    if (!FILL_SET.has(key) && merged[key] === null && loser[key] !== null) merged[key] = loser[key];
   }
-  // Rule 2: a winner by terminal status may report less fill than a live update seen earlier.
-  if (compareDecimals(filledOf(loser), filledOf(winner)) > 0) {
-    for (const key of FILL_FIELDS) merged[key] = loser[key];
-  }
+  // The fill figures describe one fill level, so they move as a group, from the update with the higher
+  // fill (rule 2: a terminal winner may report less fill than a live update seen before it). Between equal
+  // fills they describe the same level, and one update's gaps are filled from the other.
+  const fill = compareDecimals(filledOf(winner), filledOf(loser));
+  const from = fill > 0 ? winner : fill < 0 ? loser : undefined;
+  for (const key of FILL_FIELDS) merged[key] = from ? from[key] : (winner[key] ?? loser[key]);
   merged.extras = { ...loser.extras, ...winner.extras };
   return merged as CanonicalOrder;
 }
