@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The `.avsc` files in schemas/avro are the source of truth. The TypeScript types below mirror them; a test
- * (schemas/src/types.test.ts) checks that every field and enum symbol here exists there and vice versa.
+ * (schemas/src/schemas.test.ts) checks that every field and enum symbol here exists there and vice versa.
  */
 export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'avro');
 

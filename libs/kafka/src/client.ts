@@ -1,4 +1,8 @@
-import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import kafkajs, { type KafkaConfig, type logCreator } from 'kafkajs';
+import type { Kafka as KafkaClient } from 'kafkajs';
+
+// kafkajs is CommonJS: Node's ESM loader only offers its default export.
+const { Kafka, logLevel: KafkaLogLevel } = kafkajs;
 import type { Logger } from '@orderstream/kit';
 
 /** Routes kafkajs' own log lines into the service's pino logger (kafkajs' ERROR→error … DEBUG→debug). */
@@ -40,7 +44,7 @@ const LEVELS = {
 } as const;
 
 /** The one place a kafkajs client is built. */
-export function createKafka(config: KafkaClientConfig): Kafka {
+export function createKafka(config: KafkaClientConfig): KafkaClient {
   const options: KafkaConfig = {
     clientId: config.clientId,
     brokers: config.brokers,

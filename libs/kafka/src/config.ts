@@ -1,8 +1,25 @@
 import { z } from 'zod';
-import { brokerList } from '@orderstream/kit';
+import { brokerList, intFromEnv, logLevel } from '@orderstream/kit';
+import type { TopicLayout } from './topics.js';
 
 /** Environment variables every service that talks to Kafka reads. */
 export const kafkaEnvSchema = z.object({
   KAFKA_BROKERS: brokerList(),
   ORDERSTREAM_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, { error: 'may only hold letters, digits, . _ -' }).default(''),
+  ORDERSTREAM_RAW_PARTITIONS: intFromEnv(1, 1000).default(3),
+  ORDERSTREAM_ORDER_PARTITIONS: intFromEnv(1, 1000).default(3),
+  ORDERSTREAM_REPLICATION_FACTOR: intFromEnv(1, 10).default(1),
+  LOG_LEVEL: logLevel(),
 });
+
+export type KafkaEnv = z.infer<typeof kafkaEnvSchema>;
+
+/** The topic layout the environment asks for. */
+export function topicLayoutFromEnv(env: KafkaEnv): TopicLayout {
+  return {
+    prefix: env.ORDERSTREAM_TOPIC_PREFIX,
+    rawPartitions: env.ORDERSTREAM_RAW_PARTITIONS,
+    orderPartitions: env.ORDERSTREAM_ORDER_PARTITIONS,
+    replicationFactor: env.ORDERSTREAM_REPLICATION_FACTOR,
+  };
+}

@@ -5,3 +5,4 @@ export * from './pipeline.js';
 export * from './read.js';
 export * from './config.js';
 export * from './dead-letter.js';
+export * from './avro/index.js';

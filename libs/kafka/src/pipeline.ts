@@ -1,5 +1,7 @@
 import type { Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
+
+const { CompressionTypes } = kafkajs; // CommonJS: default export only under Node ESM
 import type { Logger } from '@orderstream/kit';
 
 /** A consumed record, as the per-record logic sees it. */

@@ -65,3 +65,24 @@ export async function readTopicToEnd(
   }
   return records;
 }
+
+export interface TailOptions {
+  groupId?: string;
+  fromBeginning?: boolean;
+  onRecords: (records: InRecord[]) => void;
+}
+
+/** Follows a topic (read_committed) until stop() is called. For tools and the demo's live view. */
+export async function tailTopic(kafka: Kafka, topic: string, options: TailOptions): Promise<{ stop(): Promise<void> }> {
+  const consumer = kafka.consumer({ groupId: options.groupId ?? `orderstream-tail-${randomUUID()}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      options.onRecords(
+        batch.messages.map((m) => ({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} })),
+      );
+    },
+  });
+  return { stop: () => consumer.disconnect() };
+}

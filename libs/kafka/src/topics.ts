@@ -1,6 +1,8 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { KafkaError, type Logger } from '@orderstream/kit';
+
+const { ConfigResourceTypes } = kafkajs; // CommonJS: default export only under Node ESM
 
 /** The four topics of the pipeline (DESIGN.md). Names get an optional prefix for isolated environments/tests. */
 export const TOPIC_BASE_NAMES = {
@@ -153,4 +155,28 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], logger?: Lo
     }
   }
   return report;
+}
+
+/** Connects an admin client, ensures the pipeline's topics, disconnects. */
+export async function ensurePipelineTopics(kafka: Kafka, layout: TopicLayout, logger?: Logger): Promise<EnsureTopicsReport> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await ensureTopics(admin, topicSpecs(layout), logger);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The broker's current config values of one topic (for checks and tools). */
+export async function describeTopicConfigs(kafka: Kafka, topic: string): Promise<Record<string, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+    const entries = described.resources[0]?.configEntries ?? [];
+    return Object.fromEntries(entries.map((e) => [e.configName, e.configValue]));
+  } finally {
+    await admin.disconnect();
+  }
 }

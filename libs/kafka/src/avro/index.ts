@@ -1,0 +1,22 @@
+export {
+  type AvroSchemaInput,
+  canonicalForm,
+  crc64Avro,
+  fingerprintFromBytes,
+  fingerprintHex,
+  fingerprintToBytes,
+  fingerprintToSignedLong,
+  schemaFingerprint,
+} from './fingerprint.js';
+export { createAvroType, typeLabel } from './avro-type.js';
+export {
+  SINGLE_OBJECT_HEADER_LENGTH,
+  SINGLE_OBJECT_MAGIC,
+  type DecodedRecord,
+  type SingleObjectCodec,
+  type SingleObjectSerde,
+  createSingleObjectSerde,
+  isSingleObjectMessage,
+  readSingleObjectFingerprint,
+} from './single-object.js';
+export { type OrderSerdes, type OrderSerdesOptions, createOrderSerdes, orderSerdes } from './order-serdes.js';

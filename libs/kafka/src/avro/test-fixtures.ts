@@ -1,0 +1,97 @@
+/**
+ * Realistic values for the Avro tests and the benchmark (not exported from the package).
+ */
+import type { CanonicalOrder, OrderState } from '@orderstream/schemas';
+
+/** An XT USDT-M perpetual limit buy, partly filled: most optional fields set, as the normalizer would write it. */
+export function sampleCanonicalOrder(): CanonicalOrder {
+  return {
+    orderKey: 'xt|main|387461094830981120',
+    venue: 'xt',
+    account: 'main',
+    orderId: '387461094830981120',
+    clientOrderId: 'os-7f3a9c21e4',
+    venueSymbol: 'btc_usdt',
+    symbol: 'BTC/USDT:USDT',
+    instrumentKind: 'PERPETUAL',
+    side: 'BUY',
+    positionSide: 'LONG',
+    orderType: 'LIMIT',
+    venueOrderType: 'LIMIT',
+    timeInForce: 'GTC',
+    status: 'PARTIALLY_FILLED',
+    venueStatus: 'PARTIALLY_FILLED',
+    price: '64250.5',
+    triggerPrice: null,
+    quantity: '0.25',
+    venueQuantity: '250',
+    quoteQuantity: null,
+    filledQuantity: '0.1',
+    venueFilledQuantity: '100',
+    filledQuoteQuantity: '6425.05',
+    averagePrice: '64250.5',
+    fee: '2.57002',
+    feeAsset: 'USDT',
+    lastFillQuantity: null,
+    lastFillPrice: null,
+    lastFillFee: null,
+    reduceOnly: false,
+    postOnly: false,
+    createdAt: 1_732_179_195_123_000,
+    updatedAt: null,
+    receivedAt: 1_732_179_195_456_789,
+    source: { topic: 'orders.raw.v1', partition: 3, offset: 1_048_576 },
+    extras: { contractSize: '0.001' },
+  };
+}
+
+/** A WebSea spot sell, filled by two executions, as order-state keeps it. */
+export function sampleOrderState(): OrderState {
+  return {
+    order: {
+      orderKey: 'websea|desk-2|9007199254740993',
+      venue: 'websea',
+      account: 'desk-2',
+      orderId: '9007199254740993',
+      clientOrderId: null,
+      venueSymbol: 'ETH-USDT',
+      symbol: 'ETH/USDT',
+      instrumentKind: 'SPOT',
+      side: 'SELL',
+      positionSide: null,
+      orderType: 'LIMIT',
+      venueOrderType: '1',
+      timeInForce: null,
+      status: 'FILLED',
+      venueStatus: 'TRADE',
+      price: '3120.4',
+      triggerPrice: null,
+      quantity: '1.5',
+      venueQuantity: '1.5',
+      quoteQuantity: null,
+      filledQuantity: '1.5',
+      venueFilledQuantity: '1.5',
+      filledQuoteQuantity: '4680.6',
+      averagePrice: '3120.4',
+      fee: '-0.468',
+      feeAsset: 'USDT',
+      lastFillQuantity: '0.5',
+      lastFillPrice: '3120.4',
+      lastFillFee: '-0.156',
+      reduceOnly: null,
+      postOnly: true,
+      createdAt: 1_732_179_000_000_000,
+      updatedAt: 1_732_179_200_250_000,
+      receivedAt: 1_732_179_200_251_337,
+      source: { topic: 'orders.raw.v1', partition: 0, offset: 42 },
+      extras: { tradeId: '77120009', 'ünïcode-key': 'värde ✓' },
+    },
+    updateCount: 3,
+    stateUpdatedAt: 1_732_179_200_300_000,
+    executions: [
+      { id: '77120008', quantity: '1', price: '3120.4', fee: '-0.312' },
+      { id: '77120009', quantity: '0.5', price: '3120.4', fee: null },
+    ],
+    note: null,
+  };
+}
