@@ -10,6 +10,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^@orderstream\/testing\/vitest$/, replacement: here('./libs/testing/src/vitest.ts') },
       { find: /^@orderstream\/(kit|kafka|venues|testing)$/, replacement: here('./libs/$1/src/index.ts') },
       { find: /^@orderstream\/schemas$/, replacement: here('./schemas/src/index.ts') },
       { find: /^@orderstream\/(collector|normalizer|order-state|cli)$/, replacement: here('./services/$1/src/index.ts') },

@@ -1,3 +1,6 @@
 export * from './types.js';
 export * from './reference.js';
 export * from './session.js';
+export * from './registry.js';
+export * from './xt/index.js';
+export * from './sim/index.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isDecimal } from '@orderstream/kit';
+import { readFileSync } from 'node:fs';
+import { ConfigError, errorMessage, isDecimal } from '@orderstream/kit';
 
 /**
  * Instrument reference data, from configuration, used to convert venue units to base-asset units.
@@ -26,4 +27,20 @@ export const EMPTY_REFERENCE: ReferenceData = {};
 
 export function instrumentRef(reference: ReferenceData, venue: string, venueSymbol: string): InstrumentRef | undefined {
   return reference[venue]?.[venueSymbol];
+}
+
+/** Reads and validates a reference data file (JSON); every problem is listed in one ConfigError. */
+export function loadReferenceData(path: string | undefined): ReferenceData {
+  if (!path) return EMPTY_REFERENCE;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([`reference data file ${path}: ${errorMessage(error)}`]);
+  }
+  const parsed = referenceDataSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `reference data file ${path}: ${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { backoffDelay, DEFAULT_BACKOFF, errorMessage, nowEpochNanos, sleep, type BackoffPolicy, type Logger } from '@orderstream/kit';
+import { AppError, backoffDelay, DEFAULT_BACKOFF, errorMessage, nowEpochNanos, sleep, type BackoffPolicy, type Logger } from '@orderstream/kit';
 import type { SessionEvent, SessionIO, VenueClient } from './types.js';
 
 /** One frame as the collector publishes it to orders.raw.v1. */
@@ -91,8 +91,16 @@ export class VenueSession {
     try {
       target = await this.#client.prepare(signal);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      this.#event({ event: 'error', reason: `prepare failed: ${errorMessage(error)}`, ...(code ? { code } : {}) });
+      // The venue's own code (XT AUTH_103, …) is what an operator looks up; ours goes in details.
+      const appCode = error instanceof AppError ? error.code : undefined;
+      const venueCode = error instanceof AppError ? (error.details.venueCode as string | number | undefined) : undefined;
+      const code = venueCode ?? appCode;
+      this.#event({
+        event: 'error',
+        reason: `prepare failed: ${errorMessage(error)}`,
+        ...(code !== undefined ? { code } : {}),
+        ...(appCode ? { details: { errorCode: appCode } } : {}),
+      });
       return `prepare failed: ${errorMessage(error)}`;
     }
     if (signal.aborted) return 'stopped';

@@ -1,2 +1,3 @@
 export * from './publisher.js';
 export * from './app.js';
+export * from './config.js';

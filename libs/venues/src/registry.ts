@@ -1,0 +1,45 @@
+import type { z } from 'zod';
+import type { Logger } from '@orderstream/kit';
+import type { VenueClient, VenueId, VenueMapper } from './types.js';
+import { XT_API_VERSION, XtClient, xtClientConfigSchema, xtMapper } from './xt/index.js';
+
+/** Everything the services need of one venue. Adding a venue = one folder + one line below. */
+export interface VenueModule<C = unknown> {
+  id: VenueId;
+  /** value of the api-version header the collector writes and the normalizer reads */
+  apiVersion: string;
+  mapper: VenueMapper;
+  /** the account's `config` object in the collector's accounts file */
+  clientConfigSchema: z.ZodType<C, unknown>;
+  createClient(config: C, logger: Logger): VenueClient;
+}
+
+/** Erases a module's config type for the table (each module checks its own config with its schema). */
+function entry<C>(m: VenueModule<C>): VenueModule {
+  return m as unknown as VenueModule;
+}
+
+export const VENUE_MODULES: Partial<Record<VenueId, VenueModule>> = {
+  xt: entry({
+    id: 'xt',
+    apiVersion: XT_API_VERSION,
+    mapper: xtMapper,
+    clientConfigSchema: xtClientConfigSchema,
+    createClient: (config, logger) => new XtClient(config, { logger }),
+  }),
+};
+
+export function venueModule(venue: string): VenueModule | undefined {
+  return (VENUE_MODULES as Record<string, VenueModule | undefined>)[venue];
+}
+
+/** The mapper for a raw record's venue + api-version headers, if any. */
+export function mapperLookup(venue: string, apiVersion: string): VenueMapper | undefined {
+  const m = venueModule(venue);
+  return m && m.apiVersion === apiVersion ? m.mapper : undefined;
+}
+
+export function registeredVenues(): VenueId[] {
+  return Object.keys(VENUE_MODULES) as VenueId[];
+}
+

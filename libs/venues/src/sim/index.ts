@@ -1,0 +1,3 @@
+export * from './server.js';
+export * from './faults.js';
+export * from './random.js';

@@ -1,0 +1,176 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { brokerList, createLogger, errorMessage, parseConfig, sleep } from '@orderstream/kit';
+import { createKafka, ensurePipelineTopics, orderSerdes, tailTopic, topicNames } from '@orderstream/kafka';
+import { isTerminal, ORDER_STATUSES, type OrderState, type OrderStatus } from '@orderstream/schemas';
+import { mapperLookup, XtClient, xtClientConfigSchema, XtSimulator } from '@orderstream/venues';
+import { createCollectorApp } from '@orderstream/collector';
+import { createNormalizerApp } from '@orderstream/normalizer';
+import { createOrderStateApp } from '@orderstream/order-state';
+import { defaultForegroundDataDir, repoRoot, startLocalBroker } from '@orderstream/testing';
+import { z } from 'zod';
+
+const DEMO_KEY = 'demo-api-key';
+const DEMO_SECRET = 'demo-api-secret';
+
+export interface DemoOptions {
+  /** broker client port; default 9092 */
+  port?: number | undefined;
+}
+
+/**
+ * `npm start`: a local broker (unless KAFKA_BROKERS is set), the pipeline's topics, the venue simulators
+ * playing a steady stream of order lifecycles, the collector, the normalizer and order-state, and a live view
+ * of orders.state.v1 (what any downstream consumer reads). Ctrl-C stops everything, broker included.
+ */
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const env = parseConfig(z.object({ KAFKA_BROKERS: brokerList().optional() }), process.env);
+  const dir = join(repoRoot(), '.local', 'demo');
+  mkdirSync(dir, { recursive: true });
+  const logFile = join(dir, 'services.log');
+  const logger = createLogger({ name: 'demo', level: 'info', destination: createWriteStream(logFile, { flags: 'a' }) });
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  // Stopped in reverse order of start: collector first (its buffered frames drain), the broker last.
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const { name, stop } of stops.reverse()) {
+      const outcome = await Promise.race([
+        stop().then(() => 'stopped', (error: unknown) => `failed: ${errorMessage(error)}`),
+        sleep(15_000).then(() => 'did not stop within 15 s'),
+      ]);
+      if (outcome !== 'stopped') say(`  ${name}: ${outcome}`);
+    }
+  };
+  let interrupted = false;
+  const interrupt = new Promise<void>((resolve) => {
+    const onSignal = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  try {
+    let brokers: string[];
+    if (env.KAFKA_BROKERS) {
+      brokers = env.KAFKA_BROKERS;
+      say(`Using the Kafka broker at ${brokers.join(',')} (KAFKA_BROKERS).`);
+    } else {
+      say('Starting a local Kafka broker (Apache Kafka 3.9.2 on this machine\'s JVM)…');
+      const broker = await startLocalBroker({ port: options.port ?? 9092, dataDir: defaultForegroundDataDir(), logger });
+      stops.push({ name: 'broker', stop: () => broker.stop() });
+      brokers = broker.brokers;
+      say(`  ready on ${brokers.join(',')} in ${broker.startupMs} ms; data in ${broker.dataDir}`);
+    }
+
+    const kafka = createKafka({ brokers, clientId: 'orderstream-demo', logger });
+    const topics = topicNames('');
+    await ensurePipelineTopics(kafka, {}, logger);
+
+    const xt = await XtSimulator.start({ apiKey: DEMO_KEY, apiSecret: DEMO_SECRET });
+    stops.push({ name: 'XT simulator', stop: () => xt.stop() });
+    const serdes = orderSerdes();
+    const xtClient = new XtClient(xtClientConfigSchema.parse({ restUrl: xt.restUrl, wsUrl: xt.wsUrl, apiKey: DEMO_KEY, apiSecret: DEMO_SECRET }), {
+      logger: logger.child({ venue: 'xt' }),
+    });
+    const collector = createCollectorApp({ kafka, topics, accounts: [{ account: 'demo', client: xtClient }], logger: logger.child({ service: 'collector' }) });
+    const normalizer = createNormalizerApp({
+      kafka, topics, groupId: 'orderstream-demo-normalizer', lookup: mapperLookup, reference: xt.referenceData(),
+      encode: serdes.encodeCanonical, logger: logger.child({ service: 'normalizer' }),
+    });
+    const orderState = createOrderStateApp({ kafka, topics, groupId: 'orderstream-demo-order-state', serde: serdes, logger: logger.child({ service: 'order-state' }) });
+    await Promise.all([normalizer.start(), orderState.start()]);
+    stops.push({ name: 'order-state', stop: () => orderState.stop() }, { name: 'normalizer', stop: () => normalizer.stop() });
+    await collector.start();
+    stops.push({ name: 'collector', stop: () => collector.stop() });
+
+    // The live view reads the state topic like any downstream consumer would.
+    const latest = new Map<string, OrderState>();
+    const changed: string[] = [];
+    const tail = await tailTopic(kafka, topics.state, {
+      onRecords: (records) => {
+        for (const r of records) {
+          const key = r.key?.toString() ?? '';
+          if (r.value === null) latest.delete(key);
+          else latest.set(key, serdes.decodeState(r.value));
+          changed.push(key);
+        }
+        if (changed.length > 1000) changed.splice(0, changed.length - 1000);
+      },
+    });
+    stops.push({ name: 'live view', stop: () => tail.stop() });
+
+    say(`Pipeline running. Topics: ${Object.values(topics).join(', ')} on ${brokers.join(',')}.`);
+    say(`Service logs: ${logFile}`);
+    say('Press Ctrl-C to stop everything.\n');
+
+    await xt.waitForSubscribers(1, 30_000);
+    let seed = Date.now() % 1_000_000;
+    const feed = (async () => {
+      while (!interrupted) {
+        await xt.play(xt.randomLifecycles(6, seed++), { intervalMs: 300 });
+        await sleep(300);
+      }
+    })();
+
+    const tty = process.stdout.isTTY === true;
+    const render = () => {
+      const lines = view(latest, changed, { collector: collector.stats(), normalizer: normalizer.stats(), orderState: orderState.stats() });
+      if (tty) process.stdout.write(`\u001b[2J\u001b[H${lines.join('\n')}\n\nCtrl-C to stop. Logs: ${logFile}\n`);
+      else say(lines[1] ?? '');
+    };
+    const timer = setInterval(render, tty ? 1_000 : 5_000);
+    await interrupt;
+    clearInterval(timer);
+    say('\nStopping…');
+    await stopAll();
+    await feed.catch(() => undefined); // ends at its next round; its pushes find no subscriber now
+    say('Stopped: services, simulators and broker are down.');
+    return 0;
+  } catch (error) {
+    say(`demo failed: ${errorMessage(error)}`);
+    await stopAll();
+    return 1;
+  }
+}
+
+interface Stats {
+  collector: { frames: number; published: number; pending: number };
+  normalizer: { orders: number; skipped: number; deadLetters: number };
+  orderState: { changes: number; unchanged: number; orders: number };
+}
+
+function view(latest: Map<string, OrderState>, changed: string[], stats: Stats): string[] {
+  const counts = new Map<OrderStatus, number>(ORDER_STATUSES.map((s) => [s, 0]));
+  let live = 0;
+  for (const s of latest.values()) {
+    counts.set(s.order.status, (counts.get(s.order.status) ?? 0) + 1);
+    if (!isTerminal(s.order.status)) live++;
+  }
+  const lines = [
+    'orderstream demo: orders.state.v1, latest state per order (newest changes first)',
+    `orders ${latest.size} (live ${live}) | ${[...counts].filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(' · ')} | ` +
+      `raw frames ${stats.collector.published} · canonical ${stats.normalizer.orders} · skipped ${stats.normalizer.skipped} · dlq ${stats.normalizer.deadLetters} · state changes ${stats.orderState.changes}`,
+    '',
+    pad(['order key', 'symbol', 'side', 'status', 'filled / qty', 'avg price', 'updates']),
+  ];
+  const seen = new Set<string>();
+  for (let i = changed.length - 1; i >= 0 && seen.size < 15; i--) {
+    const key = changed[i] as string;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const s = latest.get(key);
+    if (!s) continue;
+    const o = s.order;
+    lines.push(pad([key, o.symbol ?? o.venueSymbol, o.side, o.status, `${o.filledQuantity ?? o.venueFilledQuantity ?? '?'} / ${o.quantity ?? o.venueQuantity ?? '?'}`, o.averagePrice ?? '-', String(s.updateCount)]));
+  }
+  return lines;
+}
+
+const WIDTHS = [30, 20, 5, 17, 24, 16, 7];
+function pad(cells: string[]): string {
+  return cells.map((c, i) => c.padEnd(WIDTHS[i] ?? 10).slice(0, WIDTHS[i] ?? 10)).join(' ');
+}

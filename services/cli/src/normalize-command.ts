@@ -1,0 +1,56 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { ConfigError, nowEpochMicros } from '@orderstream/kit';
+import { normalizeFrame } from '@orderstream/normalizer';
+import { loadReferenceData, registeredVenues, venueModule, type VenueId } from '@orderstream/venues';
+
+export interface NormalizeCommandOptions {
+  venue: string | undefined;
+  account?: string | undefined;
+  referenceFile?: string | undefined;
+  input: Readable;
+  output: Writable;
+}
+
+/**
+ * `orderstream normalize --venue <id> [--account <name>] [--reference <file>]`: raw frames on stdin, one
+ * frame's exact text per line; one JSON line out per frame:
+ *   {"orders":[...]}                         order frames (canonical orders, decimals as strings)
+ *   {"skipped":"<what it was>"}              acks, pongs, error replies and other non-order frames
+ *   {"dlq":{"code":"...","message":"..."}}   frames it cannot handle
+ * Same code path (normalizeFrame) as the normalizer service. Returns the number of dead letters.
+ */
+export async function normalizeCommand(options: NormalizeCommandOptions): Promise<number> {
+  const venue = options.venue;
+  const m = venue ? venueModule(venue) : undefined;
+  if (!venue || !m) {
+    throw new ConfigError([
+      `--venue ${venue === undefined ? 'is required' : `${JSON.stringify(venue)} is not a known venue`} (known: ${registeredVenues().join(', ')})`,
+    ]);
+  }
+  const reference = loadReferenceData(options.referenceFile);
+  const account = options.account ?? 'cli';
+  let line = 0;
+  let dead = 0;
+  const lines = createInterface({ input: options.input, crlfDelay: Infinity });
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    const outcome = normalizeFrame(m.mapper, text, {
+      venue: venue as VenueId,
+      account,
+      receivedAt: nowEpochMicros(),
+      source: { topic: 'stdin', partition: 0, offset: line },
+      reference,
+    });
+    let out: unknown;
+    if (outcome.kind === 'orders') out = { orders: outcome.orders };
+    else if (outcome.kind === 'skipped') out = { skipped: outcome.what };
+    else {
+      dead++;
+      out = { dlq: { code: outcome.code, message: outcome.message } };
+    }
+    options.output.write(`${JSON.stringify(out)}\n`);
+  }
+  return dead;
+}

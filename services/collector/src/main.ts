@@ -1,0 +1,17 @@
+import { createLogger, onShutdown } from '@orderstream/kit';
+import { createKafka, ensurePipelineTopics, topicLayoutFromEnv, topicNames } from '@orderstream/kafka';
+import { createCollectorApp } from './app.js';
+import { createAccounts, loadCollectorConfig } from './config.js';
+
+const config = loadCollectorConfig();
+const logger = createLogger({ name: 'collector', level: config.LOG_LEVEL });
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'orderstream-collector', logger });
+await ensurePipelineTopics(kafka, topicLayoutFromEnv(config), logger);
+const app = createCollectorApp({
+  kafka,
+  topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX),
+  accounts: createAccounts(config.accounts, logger),
+  logger,
+});
+onShutdown(() => app.stop(), logger);
+await app.start();

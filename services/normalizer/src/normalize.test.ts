@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { FrameError } from '@orderstream/kit';
+import { encodeRawHeaders, headerString, topicNames, type InRecord } from '@orderstream/kafka';
+import type { CanonicalOrder } from '@orderstream/schemas';
+import type { VenueMapper } from '@orderstream/venues';
+import { normalizeRecord, type NormalizeDeps } from './normalize.js';
+
+/** A minimal mapper that follows the VenueMapper contract, so this test exercises normalizeRecord alone. */
+const echoMapper: VenueMapper = {
+  venue: 'xt',
+  apiVersion: 'test',
+  map(text, ctx) {
+    if (text === 'pong') return { kind: 'skipped', what: 'pong' };
+    if (text === 'boom') throw new TypeError('mapper bug');
+    let json: { id: string };
+    try {
+      json = JSON.parse(text) as { id: string };
+    } catch {
+      throw new FrameError('FRAME_NOT_JSON', 'not json');
+    }
+    return { kind: 'orders', orders: [{ orderKey: `xt|${ctx.account}|${json.id}`, receivedAt: ctx.receivedAt, source: ctx.source } as CanonicalOrder] };
+  },
+};
+
+const topics = topicNames('t.');
+const deps: NormalizeDeps = {
+  lookup: (venue, apiVersion) => (venue === 'xt' && apiVersion === 'test' ? echoMapper : undefined),
+  reference: {},
+  topics,
+  encode: (o) => Buffer.from(JSON.stringify(o)),
+};
+
+function raw(text: string, overrides: Partial<Record<string, string>> = {}): InRecord {
+  const headers = {
+    ...encodeRawHeaders({ venue: 'xt', account: 'main', apiVersion: 'test', connId: 'c1', connSeq: 7, receivedAt: '1700000000123456789', frameKind: 'data' }),
+    ...overrides,
+  };
+  for (const [k, v] of Object.entries(headers)) if (v === undefined) delete headers[k];
+  return { topic: topics.raw, partition: 2, offset: '41', key: Buffer.from('xt|main'), value: Buffer.from(text), headers };
+}
+
+describe('normalizeRecord', () => {
+  it('maps order frames to canonical records keyed by orderKey, with provenance', () => {
+    const { outcome, outputs } = normalizeRecord(raw('{"id":"9"}'), deps);
+    expect(outcome.kind).toBe('orders');
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]?.topic).toBe(topics.canonical);
+    expect(outputs[0]?.key).toBe('xt|main|9');
+    const order = JSON.parse(String(outputs[0]?.value)) as CanonicalOrder;
+    expect(order.receivedAt).toBe(1700000000123456); // ns header → µs, exact
+    expect(order.source).toEqual({ topic: topics.raw, partition: 2, offset: 41 });
+  });
+
+  it('skips acks and pongs without output', () => {
+    expect(normalizeRecord(raw('pong'), deps)).toEqual({ outcome: { kind: 'skipped', what: 'pong' }, outputs: [] });
+  });
+
+  it('passes session events by', () => {
+    expect(normalizeRecord(raw('{"event":"connected"}', { 'frame-kind': 'session' }), deps).outputs).toEqual([]);
+  });
+
+  it.each([
+    ['not json', {}, 'FRAME_NOT_JSON'],
+    ['boom', {}, 'FRAME_UNMAPPABLE'],
+    ['{"id":"1"}', { venue: 'nowhere' }, 'VENUE_UNKNOWN'],
+    ['{"id":"1"}', { 'conn-id': undefined }, 'RAW_HEADERS_MISSING'],
+    ['{"id":"1"}', { 'received-at': '12.5' }, 'RAW_HEADERS_MISSING'],
+  ] as const)('dead-letters %j (%j) as %s, keeping the original bytes and headers', (text, overrides, code) => {
+    const record = raw(text, overrides);
+    const { outcome, outputs } = normalizeRecord(record, deps);
+    expect(outcome).toMatchObject({ kind: 'dlq', code });
+    expect(outputs).toHaveLength(1);
+    const dl = outputs[0]!;
+    expect(dl.topic).toBe(topics.dlq);
+    expect(dl.key).toBe('xt|main');
+    expect(dl.value?.equals(Buffer.from(text))).toBe(true);
+    expect(headerString(dl.headers, 'dlq-code')).toBe(code);
+    expect(headerString(dl.headers, 'dlq-message')).toBeTruthy();
+    expect(headerString(dl.headers, 'dlq-source-offset')).toBe('41');
+    expect(headerString(dl.headers, 'dlq-source-partition')).toBe('2');
+    expect(headerString(dl.headers, 'account')).toBe('main');
+  });
+});
