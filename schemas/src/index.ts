@@ -86,6 +86,8 @@ export interface CanonicalOrder {
   lastFillQuantity: string | null;
   lastFillPrice: string | null;
   lastFillFee: string | null;
+  /** execution identity (venue trade id, or derived); per-execution venues are summed by distinct id */
+  lastFillId: string | null;
   reduceOnly: boolean | null;
   postOnly: boolean | null;
   /** epoch microseconds */

@@ -54,6 +54,7 @@ const CANONICAL_ORDER_FIELDS: Nullability<CanonicalOrder> = {
   lastFillQuantity: 'nullable',
   lastFillPrice: 'nullable',
   lastFillFee: 'nullable',
+  lastFillId: 'nullable',
   reduceOnly: 'nullable',
   postOnly: 'nullable',
   createdAt: 'nullable',

@@ -24,7 +24,15 @@ export interface MapContext {
  * Frames that cannot be parsed, validated or mapped make the mapper throw a FrameError (→ dead-letter topic).
  */
 export type MapResult =
-  | { kind: 'orders'; orders: CanonicalOrder[] }
+  | {
+      kind: 'orders';
+      orders: CanonicalOrder[];
+      /**
+       * Set when the frame is a complete list of the account's open orders (BSX's snapshot on subscribe): any
+       * order still live in the state but absent from it closed while the stream was down.
+       */
+      snapshot?: { complete: true };
+    }
   | { kind: 'skipped'; what: string };
 
 /** Pure: frame text + context → canonical orders. Imports nothing from Kafka or the network. */
@@ -43,7 +51,9 @@ export type SessionEventType =
   | 'subscribed'
   | 'disconnected'
   | 'error'
-  | 'gap';
+  | 'gap'
+  /** a polled venue (Binance) stopped tracking an order; reason says why (terminal, -2013 after retries) */
+  | 'untracked';
 
 export interface SessionEvent {
   event: SessionEventType;
@@ -65,6 +75,15 @@ export interface SessionIO {
   event(e: SessionEvent): void;
   /** close this connection and start a new one (new auth, new listen key); reason is recorded */
   reconnect(reason: string, code?: string | number): void;
+}
+
+/** An order a polled venue should watch (Binance order.status). At least one of orderId / clientOrderId. */
+export interface TrackRef {
+  symbol: string;
+  orderId?: string;
+  clientOrderId?: string;
+  /** where the request came from: config, orders.track.v1, state (a live order in orders.state.v1) */
+  origin: 'config' | 'track-topic' | 'state';
 }
 
 export interface ConnectTarget {
@@ -92,4 +111,10 @@ export interface VenueClient {
   readonly heartbeat?: { intervalMs: number; beat(io: SessionIO): void };
   /** Silence for this long (no frame of any kind) means the connection is dead; 0 disables. */
   readonly idleTimeoutMs?: number;
+  /**
+   * Polled venues only (Binance USDⓈ-M order.status): start watching an order until it is terminal. The collector
+   * calls it for orders from configuration, from orders.track.v1 and for live orders of this venue in
+   * orders.state.v1. Idempotent; may be called before the first connection.
+   */
+  track?(ref: TrackRef): void;
 }

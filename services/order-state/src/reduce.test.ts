@@ -13,7 +13,7 @@ function update(status: OrderStatus, filled: string, extra: Partial<CanonicalOrd
     price: '100', triggerPrice: null, quantity: '10', venueQuantity: '10', quoteQuantity: null,
     filledQuantity: filled, venueFilledQuantity: filled, filledQuoteQuantity: null,
     averagePrice: filled === '0' ? null : '100', fee: null, feeAsset: null,
-    lastFillQuantity: null, lastFillPrice: null, lastFillFee: null, reduceOnly: null, postOnly: false,
+    lastFillQuantity: null, lastFillPrice: null, lastFillFee: null, lastFillId: null, reduceOnly: null, postOnly: false,
     createdAt: 1_700_000_000_000_000, updatedAt: null, receivedAt: 1_700_000_000_000_000 + offset,
     source: { topic: 'orders.raw.v1', partition: 0, offset }, extras: {},
     ...extra,

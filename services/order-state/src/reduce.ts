@@ -44,7 +44,7 @@ export function compareProgress(a: CanonicalOrder, b: CanonicalOrder): number {
 
 const FILL_FIELDS = [
   'filledQuantity', 'venueFilledQuantity', 'filledQuoteQuantity', 'averagePrice', 'fee', 'feeAsset',
-  'lastFillQuantity', 'lastFillPrice', 'lastFillFee',
+  'lastFillQuantity', 'lastFillPrice', 'lastFillFee', 'lastFillId',
 ] as const satisfies readonly (keyof CanonicalOrder)[];
 
 /** Fields that describe where an update came from rather than what the order is. */

@@ -79,6 +79,7 @@ describe('order pushes', () => {
       lastFillQuantity: null,
       lastFillPrice: null,
       lastFillFee: null,
+      lastFillId: null,
       reduceOnly: null,
       postOnly: false,
       createdAt: 1_731_231_231_000_000, // seconds detected by magnitude

@@ -186,6 +186,7 @@ function mapOrder(o: XtOrder, ctx: MapContext): CanonicalOrder {
     lastFillQuantity: null,
     lastFillPrice: null,
     lastFillFee: null,
+    lastFillId: null,
     reduceOnly: null,
     postOnly,
     createdAt,
