@@ -1,5 +1,5 @@
-import { compareDecimals } from '@orderstream/kit';
-import { isTerminal, type CanonicalOrder, type OrderState, type OrderStatus } from '@orderstream/schemas';
+import { addDecimals, compareDecimals, divDecimals, mulDecimals } from '@orderstream/kit';
+import { isTerminal, type CanonicalOrder, type Execution, type OrderState, type OrderStatus } from '@orderstream/schemas';
 
 /**
  * The merge rules (DESIGN.md §5). They make the final state independent of arrival order and duplicates:
@@ -10,6 +10,10 @@ import { isTerminal, type CanonicalOrder, type OrderState, type OrderStatus } fr
  *  5. an update that changes nothing emits nothing.
  * The winner's fields are taken; fields it leaves null keep the other's value (venues omit fields on some
  * updates). Fill figures (filled, average price, fee, last fill) come as one group from the higher fill.
+ *
+ * Venues that report only each execution (WebSea: `lastFillId` set, no cumulative figures) are summed instead:
+ * the state keeps the set of distinct executions, and cumulative filled quantity, filled notional, average
+ * price and fee are derived from that set, so a repeated push never counts twice and order does not matter.
  */
 const RANK: Record<OrderStatus, number> = {
   PENDING_NEW: 0,
@@ -23,17 +27,30 @@ const RANK: Record<OrderStatus, number> = {
   EXPIRED: 5,
 };
 
+/** Decimals of an average price derived from summed executions (half-even); exact when the quotient ends sooner. */
+export const DERIVED_AVERAGE_PRICE_SCALE = 12;
+
 /** Cumulative fill in the venue's own unit when given (same unit on every update), else in base units. */
 function filledOf(o: CanonicalOrder): string {
   return o.venueFilledQuantity ?? o.filledQuantity ?? '0';
 }
 
-/** >0 when `a` is further along than `b`, <0 when behind, 0 when the rules cannot tell them apart. */
-export function compareProgress(a: CanonicalOrder, b: CanonicalOrder): number {
+/** An update of a venue that reports executions one by one, with no cumulative figures. */
+export function isPerExecution(o: CanonicalOrder): boolean {
+  return o.lastFillId !== null && o.filledQuantity === null && o.venueFilledQuantity === null;
+}
+
+/**
+ * >0 when `a` is further along than `b`, <0 when behind, 0 when the rules cannot tell them apart.
+ * `byFill` is false for per-execution venues, whose updates carry no cumulative fill to compare.
+ */
+export function compareProgress(a: CanonicalOrder, b: CanonicalOrder, byFill = true): number {
   const terminal = Number(isTerminal(a.status)) - Number(isTerminal(b.status));
   if (terminal !== 0) return terminal;
-  const fill = compareDecimals(filledOf(a), filledOf(b));
-  if (fill !== 0) return fill;
+  if (byFill) {
+    const fill = compareDecimals(filledOf(a), filledOf(b));
+    if (fill !== 0) return fill;
+  }
   const rank = RANK[a.status] - RANK[b.status];
   if (rank !== 0) return rank;
   const time = (a.updatedAt ?? 0) - (b.updatedAt ?? 0);
@@ -46,25 +63,55 @@ const FILL_FIELDS = [
   'filledQuantity', 'venueFilledQuantity', 'filledQuoteQuantity', 'averagePrice', 'fee', 'feeAsset',
   'lastFillQuantity', 'lastFillPrice', 'lastFillFee', 'lastFillId',
 ] as const satisfies readonly (keyof CanonicalOrder)[];
+const FILL_SET = new Set<keyof CanonicalOrder>(FILL_FIELDS);
 
 /** Fields that describe where an update came from rather than what the order is. */
 const PROVENANCE = new Set<keyof CanonicalOrder>(['source', 'receivedAt']);
 
-const FILL_SET = new Set<keyof CanonicalOrder>(FILL_FIELDS);
-
-function mergeOrders(winner: CanonicalOrder, loser: CanonicalOrder): CanonicalOrder {
+function mergeOrders(winner: CanonicalOrder, loser: CanonicalOrder, byFill: boolean): CanonicalOrder {
   const merged = { ...winner } as Record<keyof CanonicalOrder, unknown>;
   for (const key of Object.keys(winner) as (keyof CanonicalOrder)[]) {
-    if (!FILL_SET.has(key) && merged[key] === null && loser[key] !== null) merged[key] = loser[key];
+    if (FILL_SET.has(key) || merged[key] !== null || loser[key] === null) continue;
+    merged[key] = loser[key];
   }
-  // The fill figures describe one fill level, so they move as a group, from the update with the higher
-  // fill (rule 2: a terminal winner may report less fill than a live update seen before it). Between equal
-  // fills they describe the same level, and one update's gaps are filled from the other.
-  const fill = compareDecimals(filledOf(winner), filledOf(loser));
-  const from = fill > 0 ? winner : fill < 0 ? loser : undefined;
-  for (const key of FILL_FIELDS) merged[key] = from ? from[key] : (winner[key] ?? loser[key]);
+  // Per-execution venues: the last fill is the winner's own (cumulative figures are derived afterwards).
+  if (!byFill) return { ...(merged as CanonicalOrder), extras: { ...loser.extras, ...winner.extras } };
+  {
+    // The fill figures describe one fill level, so they move as a group, from the update with the higher
+    // fill (rule 2: a terminal winner may report less fill than a live update seen before it). Between equal
+    // fills they describe the same level, and one update's gaps are filled from the other.
+    const fill = compareDecimals(filledOf(winner), filledOf(loser));
+    const from = fill > 0 ? winner : fill < 0 ? loser : undefined;
+    for (const key of FILL_FIELDS) merged[key] = from ? from[key] : (winner[key] ?? loser[key]);
+  }
   merged.extras = { ...loser.extras, ...winner.extras };
   return merged as CanonicalOrder;
+}
+
+/** The execution an update reports, if it is a per-execution update with a complete fill. */
+function executionOf(u: CanonicalOrder): Execution | undefined {
+  if (!isPerExecution(u) || u.lastFillQuantity === null || u.lastFillPrice === null) return undefined;
+  return { id: u.lastFillId as string, quantity: u.lastFillQuantity, price: u.lastFillPrice, fee: u.lastFillFee };
+}
+
+/** Cumulative figures from distinct executions; sorted by id so the stored state does not depend on arrival order. */
+function withExecutionTotals(order: CanonicalOrder, executions: Execution[]): CanonicalOrder {
+  if (executions.length === 0) return order;
+  let qty = '0';
+  let notional = '0';
+  let fee: string | null = null;
+  for (const e of executions) {
+    qty = addDecimals(qty, e.quantity);
+    notional = addDecimals(notional, mulDecimals(e.quantity, e.price));
+    if (e.fee !== null) fee = addDecimals(fee ?? '0', e.fee);
+  }
+  return {
+    ...order,
+    filledQuantity: qty,
+    filledQuoteQuantity: notional,
+    averagePrice: compareDecimals(qty, '0') === 0 ? null : divDecimals(notional, qty, DERIVED_AVERAGE_PRICE_SCALE),
+    fee,
+  };
 }
 
 function sameOrder(a: CanonicalOrder, b: CanonicalOrder): boolean {
@@ -85,17 +132,26 @@ function sameOrder(a: CanonicalOrder, b: CanonicalOrder): boolean {
  * changes nothing (a duplicate, or an older update that arrived late).
  */
 export function reduce(current: OrderState | undefined, update: CanonicalOrder): OrderState | undefined {
+  const execution = executionOf(update);
+  const perExecution = isPerExecution(update) || (current?.executions.length ?? 0) > 0;
   if (!current) {
-    return { order: update, updateCount: 1, stateUpdatedAt: update.receivedAt, executions: [], note: null };
+    const executions = execution ? [execution] : [];
+    return { order: withExecutionTotals(update, executions), updateCount: 1, stateUpdatedAt: update.receivedAt, executions, note: null };
   }
-  const progress = compareProgress(update, current.order);
-  const next = progress > 0 ? mergeOrders(update, current.order) : mergeOrders(current.order, update);
-  if (sameOrder(next, current.order)) return undefined;
+  let executions = current.executions;
+  if (execution && !executions.some((e) => e.id === execution.id)) {
+    executions = [...executions, execution].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+  const byFill = !perExecution;
+  const progress = compareProgress(update, current.order, byFill);
+  let next = progress > 0 ? mergeOrders(update, current.order, byFill) : mergeOrders(current.order, update, byFill);
+  if (perExecution) next = withExecutionTotals(next, executions);
+  if (executions === current.executions && sameOrder(next, current.order)) return undefined;
   return {
     order: next,
     updateCount: current.updateCount + 1,
     stateUpdatedAt: Math.max(current.stateUpdatedAt, update.receivedAt),
-    executions: current.executions,
+    executions,
     note: current.note,
   };
 }
