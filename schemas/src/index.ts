@@ -11,6 +11,7 @@ export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'a
 export const SCHEMA_FILES = {
   canonicalOrder: 'canonical-order.avsc',
   orderState: 'order-state.avsc',
+  snapshotMarker: 'snapshot-marker.avsc',
 } as const;
 
 export type SchemaName = keyof typeof SCHEMA_FILES;
@@ -22,14 +23,18 @@ export function readSchema(name: SchemaName): Record<string, unknown> {
 
 export const ORDER_STATUSES = [
   'PENDING_NEW', 'UNTRIGGERED', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL',
-  'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED',
+  'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED', 'CLOSED_UNKNOWN',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const LIVE_STATUSES: ReadonlySet<OrderStatus> = new Set([
   'PENDING_NEW', 'UNTRIGGERED', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL',
 ]);
-export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']);
+/**
+ * CLOSED_UNKNOWN is order-state's own: the order vanished from the venue's complete snapshot of open orders while
+ * the stream was down (BSX), so it is no longer live, but its final status is unknown.
+ */
+export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED', 'CLOSED_UNKNOWN']);
 
 export function isTerminal(status: OrderStatus): boolean {
   return TERMINAL_STATUSES.has(status);
@@ -115,6 +120,16 @@ export interface OrderState {
   stateUpdatedAt: number;
   executions: Execution[];
   note: string | null;
+}
+
+/** orderstream.v1.SnapshotMarker: on every canonical partition after a complete snapshot's orders. */
+export interface SnapshotMarker {
+  venue: string;
+  account: string;
+  orderKeys: string[];
+  /** epoch microseconds */
+  receivedAt: number;
+  source: Source;
 }
 
 /** Builds the Kafka key of an order. */

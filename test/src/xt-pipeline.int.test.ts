@@ -56,7 +56,7 @@ describe('XT end to end', () => {
     collector = createCollectorApp({ kafka, topics, accounts: [{ account: ACCOUNT, client }], logger, progressEveryMs: 0 });
     normalizer = createNormalizerApp({
       kafka, topics, groupId: uniqueName('normalizer'), lookup: mapperLookup, reference: sim.referenceData(),
-      encode: serdes.encodeCanonical, logger, progressEveryMs: 0,
+      serde: serdes, logger, progressEveryMs: 0,
     });
     orderState = createOrderStateApp({ kafka, topics, groupId: uniqueName('order-state'), serde: serdes, logger, progressEveryMs: 0 });
     await Promise.all([collector.start(), normalizer.start(), orderState.start()]);

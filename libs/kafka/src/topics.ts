@@ -180,3 +180,15 @@ export async function describeTopicConfigs(kafka: Kafka, topic: string): Promise
     await admin.disconnect();
   }
 }
+
+/** Number of partitions of a topic (it must exist). */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    return meta.topics[0]?.partitions.length ?? 0;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -79,7 +79,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const collector = createCollectorApp({ kafka, topics, accounts: [{ account: 'demo', client: xtClient }], logger: logger.child({ service: 'collector' }) });
     const normalizer = createNormalizerApp({
       kafka, topics, groupId: 'orderstream-demo-normalizer', lookup: mapperLookup, reference: xt.referenceData(),
-      encode: serdes.encodeCanonical, logger: logger.child({ service: 'normalizer' }),
+      serde: serdes, logger: logger.child({ service: 'normalizer' }),
     });
     const orderState = createOrderStateApp({ kafka, topics, groupId: 'orderstream-demo-order-state', serde: serdes, logger: logger.child({ service: 'order-state' }) });
     await Promise.all([normalizer.start(), orderState.start()]);

@@ -1,8 +1,8 @@
 import type { Logger } from '@orderstream/kit';
-import { startPipeline, type Kafka, type Pipeline, type TopicNames } from '@orderstream/kafka';
-import type { CanonicalOrder } from '@orderstream/schemas';
+import { partitionCount, startPipeline, type Kafka, type Pipeline, type TopicNames } from '@orderstream/kafka';
+import type { CanonicalOrder, SnapshotMarker } from '@orderstream/schemas';
 import type { ReferenceData } from '@orderstream/venues';
-import { normalizeRecord, type MapperLookup } from './normalize.js';
+import { normalizeRecord, type MapperLookup, type NormalizeDeps } from './normalize.js';
 
 export interface NormalizerDeps {
   kafka: Kafka;
@@ -10,7 +10,7 @@ export interface NormalizerDeps {
   groupId: string;
   lookup: MapperLookup;
   reference: ReferenceData;
-  encode: (order: CanonicalOrder) => Buffer;
+  serde: { encodeCanonical(order: CanonicalOrder): Buffer; encodeMarker(marker: SnapshotMarker): Buffer };
   logger: Logger;
   /** how often to log progress; 0 disables */
   progressEveryMs?: number;
@@ -40,6 +40,15 @@ export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
   return {
     stats: () => ({ ...stats }),
     async start() {
+      const canonicalPartitions = await partitionCount(deps.kafka, deps.topics.canonical);
+      const recordDeps: NormalizeDeps = {
+        lookup: deps.lookup,
+        reference: deps.reference,
+        topics: deps.topics,
+        encode: deps.serde.encodeCanonical,
+        encodeMarker: deps.serde.encodeMarker,
+        canonicalPartitions,
+      };
       pipeline = await startPipeline({
         kafka: deps.kafka,
         groupId: deps.groupId,
@@ -47,7 +56,7 @@ export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
         logger,
         process: (records) =>
           records.flatMap((record) => {
-            const { outcome, outputs } = normalizeRecord(record, deps);
+            const { outcome, outputs } = normalizeRecord(record, recordDeps);
             stats.frames++;
             switch (outcome.kind) {
               case 'orders':

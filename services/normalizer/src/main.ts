@@ -16,7 +16,7 @@ const app = createNormalizerApp({
   groupId: config.NORMALIZER_GROUP_ID,
   lookup: mapperLookup,
   reference,
-  encode: serdes.encodeCanonical,
+  serde: serdes,
   logger,
 });
 onShutdown(() => app.stop(), logger);

@@ -11,6 +11,10 @@ const echoMapper: VenueMapper = {
   apiVersion: 'test',
   map(text, ctx) {
     if (text === 'pong') return { kind: 'skipped', what: 'pong' };
+    if (text.startsWith('snapshot:')) {
+      const ids = text.slice('snapshot:'.length).split(',').filter(Boolean);
+      return { kind: 'orders', orders: ids.map((id) => ({ orderKey: `xt|${ctx.account}|${id}` }) as CanonicalOrder), snapshot: { complete: true } };
+    }
     if (text === 'boom') throw new TypeError('mapper bug');
     let json: { id: string };
     try {
@@ -28,6 +32,8 @@ const deps: NormalizeDeps = {
   reference: {},
   topics,
   encode: (o) => Buffer.from(JSON.stringify(o)),
+  encodeMarker: (m) => Buffer.from(JSON.stringify(m)),
+  canonicalPartitions: 3,
 };
 
 function raw(text: string, overrides: Partial<Record<string, string>> = {}): InRecord {
@@ -49,6 +55,19 @@ describe('normalizeRecord', () => {
     const order = JSON.parse(String(outputs[0]?.value)) as CanonicalOrder;
     expect(order.receivedAt).toBe(1700000000123456); // ns header → µs, exact
     expect(order.source).toEqual({ topic: topics.raw, partition: 2, offset: 41 });
+  });
+
+  it('follows a complete snapshot with a marker on every canonical partition', () => {
+    const { outputs } = normalizeRecord(raw('snapshot:1,2'), deps);
+    expect(outputs.map((o) => [o.key, o.partition])).toEqual([
+      ['xt|main|1', undefined], ['xt|main|2', undefined], ['xt|main', 0], ['xt|main', 1], ['xt|main', 2],
+    ]);
+    expect(JSON.parse(String(outputs[2]?.value))).toEqual({
+      venue: 'xt', account: 'main', orderKeys: ['xt|main|1', 'xt|main|2'], receivedAt: 1700000000123456,
+      source: { topic: topics.raw, partition: 2, offset: 41 },
+    });
+    // an empty snapshot still says "nothing is open"
+    expect(normalizeRecord(raw('snapshot:'), deps).outputs).toHaveLength(3);
   });
 
   it('skips acks and pongs without output', () => {

@@ -1,11 +1,11 @@
 import { AppError, FrameError, errorMessage, toEpochMicros, type ErrorCode } from '@orderstream/kit';
 import { deadLetter, decodeRawHeaders, type InRecord, type OutRecord, type TopicNames } from '@orderstream/kafka';
-import type { CanonicalOrder } from '@orderstream/schemas';
+import type { CanonicalOrder, SnapshotMarker } from '@orderstream/schemas';
 import type { MapContext, ReferenceData, VenueId, VenueMapper } from '@orderstream/venues';
 
 /** What became of one raw frame. */
 export type NormalizeOutcome =
-  | { kind: 'orders'; orders: CanonicalOrder[] }
+  | { kind: 'orders'; orders: CanonicalOrder[]; snapshot?: true }
   | { kind: 'skipped'; what: string }
   | { kind: 'dlq'; code: ErrorCode; message: string };
 
@@ -18,7 +18,8 @@ export type MapperLookup = (venue: string, apiVersion: string) => VenueMapper | 
 export function normalizeFrame(mapper: VenueMapper, text: string, ctx: MapContext): NormalizeOutcome {
   try {
     const result = mapper.map(text, ctx);
-    return result.kind === 'orders' ? { kind: 'orders', orders: result.orders } : { kind: 'skipped', what: result.what };
+    if (result.kind === 'skipped') return { kind: 'skipped', what: result.what };
+    return result.snapshot ? { kind: 'orders', orders: result.orders, snapshot: true } : { kind: 'orders', orders: result.orders };
   } catch (error) {
     if (error instanceof AppError) return { kind: 'dlq', code: error.code, message: error.message };
     // A mapper bug on odd input is still this frame's problem, not a reason to stop the service.
@@ -31,6 +32,9 @@ export interface NormalizeDeps {
   reference: ReferenceData;
   topics: TopicNames;
   encode: (order: CanonicalOrder) => Buffer;
+  encodeMarker: (marker: SnapshotMarker) => Buffer;
+  /** partition count of the canonical topic: a snapshot marker goes to every partition */
+  canonicalPartitions: number;
 }
 
 export interface RecordResult {
@@ -61,11 +65,28 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
   }
 
   if (outcome.kind === 'orders') {
-    return {
-      outcome,
-      outputs: outcome.orders.map((order) => ({ topic: deps.topics.canonical, key: order.orderKey, value: deps.encode(order) })),
-    };
+    const outputs: OutRecord[] = outcome.orders.map((order) => ({ topic: deps.topics.canonical, key: order.orderKey, value: deps.encode(order) }));
+    if (outcome.snapshot) outputs.push(...snapshotMarkers(record, outcome.orders, deps));
+    return { outcome, outputs };
   }
   if (outcome.kind === 'dlq') return { outcome, outputs: [deadLetter(record, outcome.code, outcome.message, deps.topics.dlq)] };
   return { outcome, outputs: [] };
+}
+
+/**
+ * After a complete snapshot's orders, one marker per canonical partition (each order-state instance owns some
+ * partitions and must learn of the snapshot). Produced in the same batch, so on each partition it follows the
+ * snapshot's orders.
+ */
+function snapshotMarkers(record: InRecord, orders: CanonicalOrder[], deps: NormalizeDeps): OutRecord[] {
+  const h = decodeRawHeaders(record.headers);
+  const value = deps.encodeMarker({
+    venue: h.venue,
+    account: h.account,
+    orderKeys: orders.map((o) => o.orderKey),
+    receivedAt: toEpochMicros(h.receivedAt, 'ns') ?? 0,
+    source: { topic: record.topic, partition: record.partition, offset: Number(record.offset) },
+  });
+  const key = `${h.venue}|${h.account}`;
+  return Array.from({ length: deps.canonicalPartitions }, (_, partition) => ({ topic: deps.topics.canonical, key, value, partition }));
 }

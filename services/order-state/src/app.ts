@@ -1,11 +1,11 @@
 import { AppError, errorMessage, type Logger } from '@orderstream/kit';
-import { deadLetter, readTopicToEnd, startPipeline, type InRecord, type Kafka, type OutRecord, type Pipeline, type TopicNames } from '@orderstream/kafka';
-import type { CanonicalOrder, OrderState } from '@orderstream/schemas';
-import { reduce } from './reduce.js';
+import { deadLetter, readTopicToEnd, startPipeline, type CanonicalTopicValue, type InRecord, type Kafka, type OutRecord, type Pipeline, type TopicNames } from '@orderstream/kafka';
+import type { OrderState } from '@orderstream/schemas';
+import { closeAbsent, reduce } from './reduce.js';
 import { OrderStore } from './store.js';
 
 export interface OrderStateSerde {
-  decodeCanonical(buf: Buffer): CanonicalOrder;
+  decodeCanonicalTopic(buf: Buffer): CanonicalTopicValue;
   encodeState(state: OrderState): Buffer;
   decodeState(buf: Buffer): OrderState;
 }
@@ -38,27 +38,35 @@ export interface OrderStateApp {
 /** Folds one batch of canonical records into the store; returns the state records to produce. */
 export function foldBatch(records: InRecord[], store: OrderStore, deps: Pick<OrderStateDeps, 'serde' | 'topics'>, stats: OrderStateStats): OutRecord[] {
   const outputs: OutRecord[] = [];
+  const emit = (key: string, next: OrderState, partition: number) => {
+    stats.changes++;
+    store.set(key, next, partition);
+    // Same partition as the canonical record: the two topics are co-partitioned by orderKey.
+    outputs.push({ topic: deps.topics.state, key, value: deps.serde.encodeState(next), partition });
+  };
   for (const record of records) {
     stats.updates++;
-    let update: CanonicalOrder;
+    let value: CanonicalTopicValue;
     try {
       if (!record.value) throw new AppError('AVRO_BAD_HEADER', 'canonical record has no value');
-      update = deps.serde.decodeCanonical(record.value);
+      value = deps.serde.decodeCanonicalTopic(record.value);
     } catch (error) {
       stats.deadLetters++;
       const code = error instanceof AppError ? error.code : 'INTERNAL';
       outputs.push(deadLetter(record, code, errorMessage(error), deps.topics.dlq));
       continue;
     }
+    if (value.kind === 'snapshot') {
+      for (const [key, next] of closeAbsent(store, value.marker, record.partition)) emit(key, next, record.partition);
+      continue;
+    }
+    const update = value.order;
     const next = reduce(store.get(update.orderKey), update);
     if (!next) {
       stats.unchanged++;
       continue;
     }
-    stats.changes++;
-    store.set(update.orderKey, next);
-    // Same partition as the canonical record: the two topics are co-partitioned by orderKey.
-    outputs.push({ topic: deps.topics.state, key: update.orderKey, value: deps.serde.encodeState(next), partition: record.partition });
+    emit(update.orderKey, next, record.partition);
   }
   return outputs;
 }
@@ -78,7 +86,7 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
       const key = r.key?.toString('utf8');
       if (!key) continue;
       if (r.value === null) store.delete(key);
-      else store.set(key, deps.serde.decodeState(r.value));
+      else store.set(key, deps.serde.decodeState(r.value), r.partition);
     }
     stats.restored = store.size;
     logger.info({ orders: store.size, records: records.length, ms: Date.now() - started }, 'store restored from state topic');

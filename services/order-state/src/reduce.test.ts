@@ -184,3 +184,41 @@ describe('merge rules converge (property)', () => {
     );
   });
 });
+
+describe('closeAbsent (complete snapshots)', () => {
+  const marker = (keys: string[], receivedAt: number) => ({
+    venue: 'xt', account: 'main', orderKeys: keys, receivedAt, source: { topic: 'raw', partition: 0, offset: 99 },
+  });
+
+  it('closes live orders of the account missing from a later snapshot, and only those', async () => {
+    const { OrderStore } = await import('./store.js');
+    const { closeAbsent } = await import('./reduce.js');
+    const store = new OrderStore();
+    const live = reduce(undefined, update('NEW', '0', { orderKey: 'xt|main|1', receivedAt: 10 }))!;
+    const listed = reduce(undefined, update('NEW', '0', { orderKey: 'xt|main|2', receivedAt: 10 }))!;
+    const done = reduce(undefined, update('FILLED', '10', { orderKey: 'xt|main|3', receivedAt: 10 }))!;
+    const newer = reduce(undefined, update('NEW', '0', { orderKey: 'xt|main|4', receivedAt: 500 }))!;
+    const other = reduce(undefined, update('NEW', '0', { orderKey: 'xt|other|5', receivedAt: 10 }))!;
+    const elsewhere = reduce(undefined, update('NEW', '0', { orderKey: 'xt|main|6', receivedAt: 10 }))!;
+    store.set('xt|main|1', live, 0);
+    store.set('xt|main|2', listed, 0);
+    store.set('xt|main|3', done, 0);
+    store.set('xt|main|4', newer, 0);
+    store.set('xt|other|5', other, 0);
+    store.set('xt|main|6', elsewhere, 1);
+    const closed = closeAbsent(store, marker(['xt|main|2'], 100), 0);
+    expect(closed.map(([k]) => k)).toEqual(['xt|main|1']);
+    const [, s] = closed[0]!;
+    expect(s.order.status).toBe('CLOSED_UNKNOWN');
+    expect(s.note).toMatch(/closed while the stream was down; final status unknown \(was NEW\)/);
+  });
+
+  it('a real terminal update replaces CLOSED_UNKNOWN; a late live one only adds its fill', () => {
+    const closed: OrderState = { ...fold([update('PARTIALLY_FILLED', '4')])!, order: { ...fold([update('PARTIALLY_FILLED', '4')])!.order, status: 'CLOSED_UNKNOWN' } };
+    expect(reduce(closed, update('PARTIALLY_FILLED', '4'))).toBeUndefined();
+    const late = reduce(closed, update('PARTIALLY_FILLED', '6'));
+    expect(late?.order.status).toBe('CLOSED_UNKNOWN');
+    expect(late?.order.filledQuantity).toBe('6');
+    expect(reduce(closed, update('CANCELED', '4'))?.order.status).toBe('CANCELED');
+  });
+});

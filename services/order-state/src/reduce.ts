@@ -1,9 +1,10 @@
 import { addDecimals, compareDecimals, divDecimals, mulDecimals } from '@orderstream/kit';
-import { isTerminal, type CanonicalOrder, type Execution, type OrderState, type OrderStatus } from '@orderstream/schemas';
+import { isTerminal, type CanonicalOrder, type Execution, type OrderState, type OrderStatus, type SnapshotMarker } from '@orderstream/schemas';
+import type { OrderStore } from './store.js';
 
 /**
  * The merge rules (DESIGN.md §5). They make the final state independent of arrival order and duplicates:
- *  1. a terminal state is never left;
+ *  1. a terminal state is never left (except CLOSED_UNKNOWN, order-state's own, for the venue's real outcome);
  *  2. filled quantity never goes down;
  *  3. among equal fills, the later lifecycle rank wins;
  *  4. venue update time breaks ties; then the raw offset (the collector's arrival order) does;
@@ -25,7 +26,13 @@ const RANK: Record<OrderStatus, number> = {
   CANCELED: 5,
   REJECTED: 5,
   EXPIRED: 5,
+  CLOSED_UNKNOWN: 5,
 };
+
+/** 0 live, 1 closed with unknown outcome (order-state's own guess), 2 terminal as the venue said. */
+function terminalLevel(status: OrderStatus): number {
+  return status === 'CLOSED_UNKNOWN' ? 1 : isTerminal(status) ? 2 : 0;
+}
 
 /** Decimals of an average price derived from summed executions (half-even); exact when the quotient ends sooner. */
 export const DERIVED_AVERAGE_PRICE_SCALE = 12;
@@ -45,7 +52,7 @@ export function isPerExecution(o: CanonicalOrder): boolean {
  * `byFill` is false for per-execution venues, whose updates carry no cumulative fill to compare.
  */
 export function compareProgress(a: CanonicalOrder, b: CanonicalOrder, byFill = true): number {
-  const terminal = Number(isTerminal(a.status)) - Number(isTerminal(b.status));
+  const terminal = terminalLevel(a.status) - terminalLevel(b.status);
   if (terminal !== 0) return terminal;
   if (byFill) {
     const fill = compareDecimals(filledOf(a), filledOf(b));
@@ -154,4 +161,28 @@ export function reduce(current: OrderState | undefined, update: CanonicalOrder):
     executions,
     note: current.note,
   };
+}
+
+/**
+ * A venue sent a complete list of an account's open orders (BSX, on every subscribe). Orders this partition holds
+ * as live, absent from that list and last heard of before it, closed while the stream was down: they become
+ * CLOSED_UNKNOWN, with a note, instead of staying open forever. A later real terminal update still replaces it.
+ */
+export function closeAbsent(store: OrderStore, marker: SnapshotMarker, partition: number): [string, OrderState][] {
+  const listed = new Set(marker.orderKeys);
+  const closed: [string, OrderState][] = [];
+  for (const [key, state] of store.ofAccount(marker.venue, marker.account, partition)) {
+    if (listed.has(key) || isTerminal(state.order.status) || state.order.receivedAt >= marker.receivedAt) continue;
+    closed.push([
+      key,
+      {
+        ...state,
+        order: { ...state.order, status: 'CLOSED_UNKNOWN', receivedAt: marker.receivedAt, source: marker.source },
+        updateCount: state.updateCount + 1,
+        stateUpdatedAt: Math.max(state.stateUpdatedAt, marker.receivedAt),
+        note: `absent from the venue's snapshot of open orders received at ${new Date(marker.receivedAt / 1000).toISOString()}: closed while the stream was down; final status unknown (was ${state.order.status})`,
+      },
+    ]);
+  }
+  return closed;
 }

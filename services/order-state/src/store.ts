@@ -1,18 +1,24 @@
 import type { OrderState } from '@orderstream/schemas';
 
+interface Entry {
+  state: OrderState;
+  /** the partition of orders.canonical.v1 / orders.state.v1 the order lives on (co-partitioned by orderKey) */
+  partition: number;
+}
+
 /**
  * The in-memory current state, one entry per orderKey. It is a cache of orders.state.v1: on start it is
  * rebuilt from that topic, so it is never the only copy of anything.
  */
 export class OrderStore {
-  readonly #orders = new Map<string, OrderState>();
+  readonly #orders = new Map<string, Entry>();
 
   get(key: string): OrderState | undefined {
-    return this.#orders.get(key);
+    return this.#orders.get(key)?.state;
   }
 
-  set(key: string, state: OrderState): void {
-    this.#orders.set(key, state);
+  set(key: string, state: OrderState, partition: number): void {
+    this.#orders.set(key, { state, partition });
   }
 
   delete(key: string): void {
@@ -24,6 +30,12 @@ export class OrderStore {
   }
 
   values(): IterableIterator<OrderState> {
-    return this.#orders.values();
+    return [...this.#orders.values()].map((e) => e.state)[Symbol.iterator]();
+  }
+
+  /** Orders of one venue account on one partition. */
+  *ofAccount(venue: string, account: string, partition: number): Generator<[string, OrderState]> {
+    const prefix = `${venue}|${account}|`;
+    for (const [key, e] of this.#orders) if (e.partition === partition && key.startsWith(prefix)) yield [key, e.state];
   }
 }

@@ -19,4 +19,4 @@ export {
   isSingleObjectMessage,
   readSingleObjectFingerprint,
 } from './single-object.js';
-export { type OrderSerdes, type OrderSerdesOptions, createOrderSerdes, orderSerdes } from './order-serdes.js';
+export { type CanonicalTopicValue, type OrderSerdes, type OrderSerdesOptions, createOrderSerdes, orderSerdes } from './order-serdes.js';

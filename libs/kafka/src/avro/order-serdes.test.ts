@@ -12,17 +12,17 @@ import { sampleCanonicalOrder, sampleOrderState } from './test-fixtures.js';
  * sampleCanonicalOrder() and sampleOrderState(), after decoding this library's output with `BinaryMessageDecoder`.
  * Java's HashMap puts the state's two `extras` keys in another order than JS does, so the state bytes differ from
  * ours in that map only; the canonical bytes are identical. Java's `SchemaNormalization.parsingFingerprint64`
- * gave 9130386788310380582 for canonical-order.avsc and 4355050722423049172 for order-state.avsc.
+ * gave -3261006517230960462 for canonical-order.avsc and 1596695961384241679 for order-state.avsc.
  */
 const JAVA_CANONICAL_HEX =
-  'c30126f028bb68a6b57e3478747c6d61696e7c333837343631303934383330393831313230047874086d61696e2433383734' +
+  'c301b20037a2d993bed23478747c6d61696e7c333837343631303934383330393831313230047874086d61696e2433383734' +
   '3631303934383330393831313230021a6f732d37663361396332316534106274635f75736474021a4254432f555344543a55' +
   '5344540200020000020a4c494d4954020006205041525449414c4c595f46494c4c4544020e36343235302e35000208302e32' +
   '350206323530000206302e310206313030020e363432352e3035020e36343235302e35020e322e3537303032020855534454' +
   '000000000200020002f0d4e6d98cda930600aab48fda8cda93061a6f72646572732e7261772e763106808080010218636f6e' +
   '747261637453697a650a302e30303100';
 const JAVA_STATE_HEX =
-  'c301d48bd5d88e3f703c3c7765627365617c6465736b2d327c393030373139393235343734303939330c7765627365610c64' +
+  'c3010fca9b68849a28163c7765627365617c6465736b2d327c393030373139393235343734303939330c7765627365610c64' +
   '65736b2d32203930303731393932353437343039393300104554482d5553445402104554482f555344540002000002023100' +
   '0a0a5452414445020c333132302e34000206312e350206312e35000206312e350206312e35020c343638302e36020c333132' +
   '302e34020c2d302e3436380208555344540206302e35020c333132302e34020c2d302e313536021074726164652d37370002' +
@@ -98,18 +98,18 @@ describe('orderSerdes', () => {
   });
 
   it('has the fingerprints documented in docs/avro.md (update the doc if a schema change moves them)', () => {
-    expect(fingerprintHex(s.canonicalFingerprint)).toBe('7eb5a668bb28f026');
-    expect(fingerprintToSignedLong(s.canonicalFingerprint)).toBe(9130386788310380582n);
-    expect(fingerprintToBytes(s.canonicalFingerprint).toString('hex')).toBe('26f028bb68a6b57e');
-    expect(fingerprintHex(s.stateFingerprint)).toBe('3c703f8ed8d58bd4');
-    expect(fingerprintToSignedLong(s.stateFingerprint)).toBe(4355050722423049172n);
-    expect(fingerprintToBytes(s.stateFingerprint).toString('hex')).toBe('d48bd5d88e3f703c');
+    expect(fingerprintHex(s.canonicalFingerprint)).toBe('d2be93d9a23700b2');
+    expect(fingerprintToSignedLong(s.canonicalFingerprint)).toBe(-3261006517230960462n);
+    expect(fingerprintToBytes(s.canonicalFingerprint).toString('hex')).toBe('b20037a2d993bed2');
+    expect(fingerprintHex(s.stateFingerprint)).toBe('16289a84689bca0f');
+    expect(fingerprintToSignedLong(s.stateFingerprint)).toBe(1596695961384241679n);
+    expect(fingerprintToBytes(s.stateFingerprint).toString('hex')).toBe('0fca9b68849a2816');
   });
 
   it('round-trips a CanonicalOrder to a plain object equal to the input', () => {
     const order = sampleCanonicalOrder();
     const msg = s.encodeCanonical(order);
-    expect(msg.subarray(0, 10).toString('hex')).toBe('c30126f028bb68a6b57e');
+    expect(msg.subarray(0, 10).toString('hex')).toBe('c301b20037a2d993bed2');
     const back = s.decodeCanonical(msg);
     expect(back).toStrictEqual(order);
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
@@ -151,7 +151,7 @@ describe('orderSerdes', () => {
     appError(() => s.decodeCanonical(Buffer.from([0xc3, 0x01, 1, 2])), 'AVRO_BAD_HEADER');
     const msg = s.encodeCanonical(sampleCanonicalOrder());
     msg[9] = msg[9]! ^ 0xff;
-    expect(appError(() => s.decodeCanonical(msg), 'AVRO_UNKNOWN_FINGERPRINT').message).toContain('0x81b5a668bb28f026');
+    expect(appError(() => s.decodeCanonical(msg), 'AVRO_UNKNOWN_FINGERPRINT').message).toContain('0x2dbe93d9a23700b2');
   });
 
   it('names the invalid fields of a bad order', () => {
@@ -200,5 +200,22 @@ describe('orderSerdes', () => {
       const withOld = createOrderSerdes({ stateWriterSchemas: [oldSchema] });
       expect(withOld.decodeState(oldMessage)).toStrictEqual(sampleOrderState());
     });
+  });
+});
+
+describe('snapshot markers on the canonical topic', () => {
+  const s = orderSerdes();
+  const marker = { venue: 'bsx', account: 'main', orderKeys: ['bsx|main|a', 'bsx|main|b'], receivedAt: 1_700_000_000_123_456, source: { topic: 'orders.raw.v1', partition: 1, offset: 42 } };
+
+  it('tells orders and markers apart by fingerprint', () => {
+    expect(s.decodeCanonicalTopic(s.encodeMarker(marker))).toEqual({ kind: 'snapshot', marker });
+    const order = sampleCanonicalOrder();
+    expect(s.decodeCanonicalTopic(s.encodeCanonical(order))).toEqual({ kind: 'order', order });
+    expect(s.encodeMarker(marker).subarray(2, 10).equals(fingerprintToBytes(s.markerFingerprint))).toBe(true);
+    expect(fingerprintHex(s.markerFingerprint)).toBe('f00de30f28bbc98e'); // docs/avro.md
+  });
+
+  it('refuses a state record on the canonical topic', () => {
+    appError(() => s.decodeCanonicalTopic(s.encodeState(sampleOrderState())), 'AVRO_UNKNOWN_FINGERPRINT');
   });
 });

@@ -3,8 +3,9 @@
  * single-object encoding, read from the .avsc files in @orderstream/schemas (the source of truth).
  */
 import type { Type } from 'avsc';
-import { readSchema, type CanonicalOrder, type OrderState } from '@orderstream/schemas';
-import { createAvroType } from './avro-type.js';
+import { readSchema, type CanonicalOrder, type OrderState, type SnapshotMarker } from '@orderstream/schemas';
+import { AppError } from '@orderstream/kit';
+import { createAvroType, typeLabel } from './avro-type.js';
 import type { AvroSchemaInput } from './fingerprint.js';
 import { createSingleObjectSerde, type SingleObjectCodec, type SingleObjectSerde } from './single-object.js';
 
@@ -23,7 +24,14 @@ export interface OrderSerdes {
   decodeCanonical(buf: Buffer): CanonicalOrder;
   encodeState(state: OrderState): Buffer;
   decodeState(buf: Buffer): OrderState;
+  readonly markerType: Type;
+  readonly markerFingerprint: bigint;
+  encodeMarker(marker: SnapshotMarker): Buffer;
+  /** A value of orders.canonical.v1: an order update, or a snapshot marker (told apart by fingerprint). */
+  decodeCanonicalTopic(buf: Buffer): CanonicalTopicValue;
 }
+
+export type CanonicalTopicValue = { kind: 'order'; order: CanonicalOrder } | { kind: 'snapshot'; marker: SnapshotMarker };
 
 export interface OrderSerdesOptions {
   /** Older CanonicalOrder writer schemas still found on the topics (schema evolution). */
@@ -36,12 +44,23 @@ export interface OrderSerdesOptions {
 export function createOrderSerdes(options: OrderSerdesOptions = {}): OrderSerdes {
   const canonicalType = createAvroType(readSchema('canonicalOrder'));
   const stateType = createAvroType(readSchema('orderState'));
-  const serde = createSingleObjectSerde([canonicalType, stateType]);
+  const markerType = createAvroType(readSchema('snapshotMarker'));
+  const serde = createSingleObjectSerde([canonicalType, stateType, markerType]);
   for (const w of options.canonicalWriterSchemas ?? []) serde.addWriterSchema(w, canonicalType);
   for (const w of options.stateWriterSchemas ?? []) serde.addWriterSchema(w, stateType);
   const canonical = serde.codec<CanonicalOrder>(canonicalType);
   const state = serde.codec<OrderState>(stateType);
+  const marker = serde.codec<SnapshotMarker>(markerType);
   return {
+    markerType,
+    markerFingerprint: marker.fingerprint,
+    encodeMarker: (m) => marker.encode(m),
+    decodeCanonicalTopic: (buf) => {
+      const { type, value } = serde.decode(buf);
+      if (type === markerType) return { kind: 'snapshot', marker: value as SnapshotMarker };
+      if (type === canonicalType) return { kind: 'order', order: value as CanonicalOrder };
+      throw new AppError('AVRO_UNKNOWN_FINGERPRINT', `a ${typeLabel(type)} record does not belong on the canonical topic`);
+    },
     serde,
     canonicalType,
     stateType,
