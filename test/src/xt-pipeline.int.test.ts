@@ -53,7 +53,7 @@ describe('XT end to end', () => {
     sim = await XtSimulator.start({ apiKey: API_KEY, apiSecret: API_SECRET });
     const client = new XtClient(xtClientConfigSchema.parse({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, apiSecret: API_SECRET }), { logger });
     const serdes = orderSerdes();
-    collector = createCollectorApp({ kafka, topics, accounts: [{ account: ACCOUNT, client }], logger, progressEveryMs: 0 });
+    collector = createCollectorApp({ kafka, topics, accounts: [{ account: ACCOUNT, client }], decodeState: serdes.decodeState, logger, progressEveryMs: 0 });
     normalizer = createNormalizerApp({
       kafka, topics, groupId: uniqueName('normalizer'), lookup: mapperLookup, reference: sim.referenceData(),
       serde: serdes, logger, progressEveryMs: 0,

@@ -4,12 +4,13 @@ import { KafkaError, type Logger } from '@orderstream/kit';
 
 const { ConfigResourceTypes } = kafkajs; // CommonJS: default export only under Node ESM
 
-/** The four topics of the pipeline (DESIGN.md). Names get an optional prefix for isolated environments/tests. */
+/** The pipeline's topics (DESIGN.md) plus orders.track.v1. Names get an optional prefix for isolated environments/tests. */
 export const TOPIC_BASE_NAMES = {
   raw: 'orders.raw.v1',
   canonical: 'orders.canonical.v1',
   state: 'orders.state.v1',
   dlq: 'orders.dlq.v1',
+  track: 'orders.track.v1',
 } as const;
 
 export type TopicRole = keyof typeof TOPIC_BASE_NAMES;
@@ -21,6 +22,7 @@ export function topicNames(prefix = ''): TopicNames {
     canonical: prefix + TOPIC_BASE_NAMES.canonical,
     state: prefix + TOPIC_BASE_NAMES.state,
     dlq: prefix + TOPIC_BASE_NAMES.dlq,
+    track: prefix + TOPIC_BASE_NAMES.track,
   };
 }
 
@@ -89,6 +91,15 @@ export function topicSpecs(layout: TopicLayout = {}): TopicSpec[] {
       partitions: 1,
       replicationFactor: rf,
       configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+    },
+    {
+      // Requests from downstream systems to poll an order on request/response venues (Binance). JSON values,
+      // keyed venue|account|symbol|orderId; compacted, so the latest request per order is kept.
+      role: 'track',
+      name: names.track,
+      partitions: 1,
+      replicationFactor: rf,
+      configs: { 'cleanup.policy': 'compact' },
     },
   ];
 }

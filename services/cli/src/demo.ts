@@ -76,7 +76,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const xtClient = new XtClient(xtClientConfigSchema.parse({ restUrl: xt.restUrl, wsUrl: xt.wsUrl, apiKey: DEMO_KEY, apiSecret: DEMO_SECRET }), {
       logger: logger.child({ venue: 'xt' }),
     });
-    const collector = createCollectorApp({ kafka, topics, accounts: [{ account: 'demo', client: xtClient }], logger: logger.child({ service: 'collector' }) });
+    const collector = createCollectorApp({ kafka, topics, accounts: [{ account: 'demo', client: xtClient }], decodeState: serdes.decodeState, logger: logger.child({ service: 'collector' }) });
     const normalizer = createNormalizerApp({
       kafka, topics, groupId: 'orderstream-demo-normalizer', lookup: mapperLookup, reference: xt.referenceData(),
       serde: serdes, logger: logger.child({ service: 'normalizer' }),

@@ -1,6 +1,8 @@
 import type { Logger } from '@orderstream/kit';
 import { encodeRawHeaders, rawKey, type Kafka, type TopicNames } from '@orderstream/kafka';
+import type { OrderState } from '@orderstream/schemas';
 import { VenueSession, type VenueClient } from '@orderstream/venues';
+import { startTracking, type TrackingStats } from './tracking.js';
 import { OrderedPublisher } from './publisher.js';
 
 export interface CollectorAccount {
@@ -12,6 +14,8 @@ export interface CollectorDeps {
   kafka: Kafka;
   topics: TopicNames;
   accounts: CollectorAccount[];
+  /** reads orders.state.v1 to resume polling live orders of polled venues (Binance) */
+  decodeState: (buf: Buffer) => OrderState;
   logger: Logger;
   progressEveryMs?: number;
 }
@@ -22,6 +26,7 @@ export interface CollectorStats {
   published: number;
   pending: number;
   connections: number;
+  tracking: TrackingStats;
 }
 
 export interface CollectorApp {
@@ -39,6 +44,7 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
   let frames = 0;
   let sessionEvents = 0;
   let progress: NodeJS.Timeout | undefined;
+  let tracking: Awaited<ReturnType<typeof startTracking>> | undefined;
 
   const sessions = deps.accounts.map(({ account, client }) => {
     const log = logger.child({ venue: client.venue, account });
@@ -73,6 +79,7 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
     published: publisher.published,
     pending: publisher.pending,
     connections: sessions.reduce((n, s) => n + s.connections, 0),
+    tracking: tracking?.stats() ?? { fromState: 0, fromTopic: 0, rejected: 0 },
   });
 
   return {
@@ -81,12 +88,14 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
       await producer.connect();
       publisher.start();
       for (const s of sessions) s.start();
+      tracking = await startTracking({ kafka: deps.kafka, topics: deps.topics, accounts: deps.accounts, decodeState: deps.decodeState, logger });
       logger.info({ accounts: deps.accounts.map((a) => `${a.client.venue}|${a.account}`) }, 'collector started');
       const every = deps.progressEveryMs ?? 30_000;
       if (every > 0) progress = setInterval(() => logger.info(stats(), 'collector progress'), every).unref();
     },
     async stop() {
       clearInterval(progress);
+      await tracking?.stop();
       await Promise.all(sessions.map((s) => s.stop()));
       await publisher.drainAndStop();
       await producer.disconnect();

@@ -1,5 +1,5 @@
 import { createLogger, onShutdown } from '@orderstream/kit';
-import { createKafka, ensurePipelineTopics, topicLayoutFromEnv, topicNames } from '@orderstream/kafka';
+import { createKafka, ensurePipelineTopics, orderSerdes, topicLayoutFromEnv, topicNames } from '@orderstream/kafka';
 import { createCollectorApp } from './app.js';
 import { createAccounts, loadCollectorConfig } from './config.js';
 
@@ -11,6 +11,7 @@ const app = createCollectorApp({
   kafka,
   topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX),
   accounts: createAccounts(config.accounts, logger),
+  decodeState: orderSerdes().decodeState,
   logger,
 });
 onShutdown(() => app.stop(), logger);
