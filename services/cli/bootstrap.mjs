@@ -78,11 +78,20 @@ switch (command) {
     ensureBrokerJars();
     exec(process.execPath, [cli, 'broker', ...rest]);
     break;
-  case 'bench':
+  case 'bench': {
+    // Every */benchmarks/*.bench.ts, one after another, from the TypeScript sources (vite-node + vitest's aliases).
     ensureInstalled();
-    ensureBuilt();
-    exec(process.execPath, [cli, 'bench', ...rest]);
+    const files = ['libs', 'services']
+      .flatMap((dir) => readdirSync(join(root, dir)).map((pkg) => join(dir, pkg, 'benchmarks')))
+      .filter((d) => existsSync(join(root, d)))
+      .flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith('.bench.ts')).map((f) => join(d, f)));
+    for (const file of files) {
+      step(`benchmark ${file}`);
+      run('npx', ['--no-install', 'vite-node', '--config', 'vitest.config.ts', file], file);
+    }
+    step('results in bench-results/');
     break;
+  }
   default:
     console.error('usage: node services/cli/bootstrap.mjs test|demo|broker|bench [args…]');
     process.exit(2);

@@ -8,6 +8,7 @@
  *
  * The same file also runs under `npx vitest bench --run libs/kafka/benchmarks` (tinybench: hz = ops/s, mean in ms).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createOrderSerdes } from '../src/avro/index.js';
 import { sampleCanonicalOrder, sampleOrderState } from '../src/avro/test-fixtures.js';
 
@@ -50,10 +51,12 @@ function runManually(): void {
 
   console.log(`node ${process.version}, ${iterations} iterations per case (after ${Math.min(iterations, 50_000)} warm-up)`);
   console.log('case'.padEnd(40) + 'bytes'.padStart(7) + 'ops/s'.padStart(14) + 'µs/op'.padStart(10));
+  const results: { case: string; bytes: number; opsPerSec: number; usPerOp: number }[] = [];
   for (const [name, bytes, op] of cases) {
     run(op, Math.min(iterations, 50_000));
     const seconds = run(op, iterations);
     const opsPerSec = iterations / seconds;
+    results.push({ case: name, bytes, opsPerSec: Math.round(opsPerSec), usPerOp: Number(((seconds * 1e6) / iterations).toFixed(3)) });
     console.log(
       name.padEnd(40) +
         String(bytes).padStart(7) +
@@ -62,4 +65,6 @@ function runManually(): void {
     );
   }
   if (sink === -1) console.log('(unreachable)');
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/avro.json', `${JSON.stringify({ benchmark: 'avro', node: process.version, iterations, results, at: new Date().toISOString() }, null, 2)}\n`);
 }
