@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { brokerList, createLogger, errorMessage, parseConfig, sleep } from '@orderstream/kit';
+import { AppError, brokerList, createLogger, errorMessage, parseConfig, sleep } from '@orderstream/kit';
 import { createKafka, ensurePipelineTopics, orderSerdes, tailTopic, topicNames } from '@orderstream/kafka';
 import { isTerminal, ORDER_STATUSES, type OrderState, type OrderStatus } from '@orderstream/schemas';
 import { mapperLookup, XtClient, xtClientConfigSchema, XtSimulator } from '@orderstream/venues';
@@ -82,10 +82,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       serde: serdes, logger: logger.child({ service: 'normalizer' }),
     });
     const orderState = createOrderStateApp({ kafka, topics, groupId: 'orderstream-demo-order-state', serde: serdes, logger: logger.child({ service: 'order-state' }) });
-    await Promise.all([normalizer.start(), orderState.start()]);
+    // Each stop is registered before its start, so a failed start still stops what did start.
     stops.push({ name: 'order-state', stop: () => orderState.stop() }, { name: 'normalizer', stop: () => normalizer.stop() });
-    await collector.start();
+    await Promise.all([normalizer.start(), orderState.start()]);
     stops.push({ name: 'collector', stop: () => collector.stop() });
+    await collector.start();
 
     // The live view reads the state topic like any downstream consumer would.
     const latest = new Map<string, OrderState>();
@@ -132,6 +133,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return 0;
   } catch (error) {
     say(`demo failed: ${errorMessage(error)}`);
+    if (error instanceof AppError && error.code === 'AVRO_UNKNOWN_FINGERPRINT' && !env.KAFKA_BROKERS) {
+      say(`  The demo's topics in ${defaultForegroundDataDir()} hold records of an older, unreleased schema version.`);
+      say(`  Delete that directory (rm -rf ${defaultForegroundDataDir()}) and run npm start again.`);
+    }
     await stopAll();
     return 1;
   }

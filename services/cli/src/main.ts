@@ -35,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       onlyFlags(flags, ['port']);
       const { runDemo } = await import('./demo.js');
-      return runDemo({ port: flags.has('port') ? Number(flags.get('port')) : undefined });
+      // Exit explicitly: a client that failed to stop must not keep the demo alive after Ctrl-C.
+      process.exit(await runDemo({ port: flags.has('port') ? Number(flags.get('port')) : undefined }));
     }
     case 'broker': {
       onlyFlags(flags, ['port', 'data-dir']);
