@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '@orderstream/kit';
 import type { VenueClient, VenueId, VenueMapper } from './types.js';
+import { WEBSEA_API_VERSION, WebseaClient, webseaClientConfigSchema, webseaMapper } from './websea/index.js';
 import { XT_API_VERSION, XtClient, xtClientConfigSchema, xtMapper } from './xt/index.js';
 
 /** Everything the services need of one venue. Adding a venue = one folder + one line below. */
@@ -26,6 +27,13 @@ export const VENUE_MODULES: Partial<Record<VenueId, VenueModule>> = {
     mapper: xtMapper,
     clientConfigSchema: xtClientConfigSchema,
     createClient: (config, logger) => new XtClient(config, { logger }),
+  }),
+  websea: entry({
+    id: 'websea',
+    apiVersion: WEBSEA_API_VERSION,
+    mapper: webseaMapper,
+    clientConfigSchema: webseaClientConfigSchema,
+    createClient: (config, logger) => new WebseaClient(config, { logger }),
   }),
 };
 

@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
       onlyFlags(flags, ['port']);
       const { runDemo } = await import('./demo.js');
       // Exit explicitly: a client that failed to stop must not keep the demo alive after Ctrl-C.
-      process.exit(await runDemo({ port: flags.has('port') ? Number(flags.get('port')) : undefined }));
+      return exitWith(await runDemo({ port: flags.has('port') ? Number(flags.get('port')) : undefined }));
     }
     case 'broker': {
       onlyFlags(flags, ['port', 'data-dir']);
@@ -61,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new ConfigError([`unknown command ${JSON.stringify(command)}; see 'orderstream help'`]);
   }
+}
+
+function exitWith(code: number): never {
+  process.exit(code);
 }
 
 main(process.argv.slice(2)).then(
