@@ -5,3 +5,5 @@ export * from './registry.js';
 export * from './xt/index.js';
 export * from './sim/index.js';
 export * from './websea/index.js';
+export * from './loopring/index.js';
+export * from './bsx/index.js';

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { Logger } from '@orderstream/kit';
 import type { VenueClient, VenueId, VenueMapper } from './types.js';
+import { BSX_API_VERSION, BsxClient, bsxClientConfigSchema, bsxMapper } from './bsx/index.js';
+import { LOOPRING_API_VERSION, LoopringClient, loopringClientConfigSchema, loopringMapper } from './loopring/index.js';
 import { WEBSEA_API_VERSION, WebseaClient, webseaClientConfigSchema, webseaMapper } from './websea/index.js';
 import { XT_API_VERSION, XtClient, xtClientConfigSchema, xtMapper } from './xt/index.js';
 
@@ -27,6 +29,20 @@ export const VENUE_MODULES: Partial<Record<VenueId, VenueModule>> = {
     mapper: xtMapper,
     clientConfigSchema: xtClientConfigSchema,
     createClient: (config, logger) => new XtClient(config, { logger }),
+  }),
+  bsx: entry({
+    id: 'bsx',
+    apiVersion: BSX_API_VERSION,
+    mapper: bsxMapper,
+    clientConfigSchema: bsxClientConfigSchema,
+    createClient: (config, logger) => new BsxClient(config, { logger }),
+  }),
+  loopring: entry({
+    id: 'loopring',
+    apiVersion: LOOPRING_API_VERSION,
+    mapper: loopringMapper,
+    clientConfigSchema: loopringClientConfigSchema,
+    createClient: (config, logger) => new LoopringClient(config, { logger }),
   }),
   websea: entry({
     id: 'websea',

@@ -14,7 +14,8 @@ import type { OrderStore } from './store.js';
  *
  * Venues that report only each execution (WebSea: `lastFillId` set, no cumulative figures) are summed instead:
  * the state keeps the set of distinct executions, and cumulative filled quantity, filled notional, average
- * price and fee are derived from that set, so a repeated push never counts twice and order does not matter.
+ * price and fee (a missing fee counts 0) are derived from that set, so a repeated push never counts twice and
+ * order does not matter. An order with no execution has filled 0.
  */
 const RANK: Record<OrderStatus, number> = {
   PENDING_NEW: 0,
@@ -42,9 +43,16 @@ function filledOf(o: CanonicalOrder): string {
   return o.venueFilledQuantity ?? o.filledQuantity ?? '0';
 }
 
+/**
+ * Venues whose order pushes report each execution and never a cumulative fill (libs/venues/src/websea/README.md).
+ * Every update of theirs is summed, including those with no execution (an order that never traded has filled 0).
+ */
+export const PER_EXECUTION_VENUES: ReadonlySet<string> = new Set(['websea']);
+
 /** An update of a venue that reports executions one by one, with no cumulative figures. */
 export function isPerExecution(o: CanonicalOrder): boolean {
-  return o.lastFillId !== null && o.filledQuantity === null && o.venueFilledQuantity === null;
+  if (o.filledQuantity !== null || o.venueFilledQuantity !== null) return false;
+  return PER_EXECUTION_VENUES.has(o.venue) || o.lastFillId !== null;
 }
 
 /**
@@ -97,20 +105,19 @@ function mergeOrders(winner: CanonicalOrder, loser: CanonicalOrder, byFill: bool
 
 /** The execution an update reports, if it is a per-execution update with a complete fill. */
 function executionOf(u: CanonicalOrder): Execution | undefined {
-  if (!isPerExecution(u) || u.lastFillQuantity === null || u.lastFillPrice === null) return undefined;
+  if (!isPerExecution(u) || u.lastFillId === null || u.lastFillQuantity === null || u.lastFillPrice === null) return undefined;
   return { id: u.lastFillId as string, quantity: u.lastFillQuantity, price: u.lastFillPrice, fee: u.lastFillFee };
 }
 
 /** Cumulative figures from distinct executions; sorted by id so the stored state does not depend on arrival order. */
 function withExecutionTotals(order: CanonicalOrder, executions: Execution[]): CanonicalOrder {
-  if (executions.length === 0) return order;
   let qty = '0';
   let notional = '0';
-  let fee: string | null = null;
+  let fee = '0';
   for (const e of executions) {
     qty = addDecimals(qty, e.quantity);
     notional = addDecimals(notional, mulDecimals(e.quantity, e.price));
-    if (e.fee !== null) fee = addDecimals(fee ?? '0', e.fee);
+    if (e.fee !== null) fee = addDecimals(fee, e.fee);
   }
   return {
     ...order,
@@ -143,7 +150,8 @@ export function reduce(current: OrderState | undefined, update: CanonicalOrder):
   const perExecution = isPerExecution(update) || (current?.executions.length ?? 0) > 0;
   if (!current) {
     const executions = execution ? [execution] : [];
-    return { order: withExecutionTotals(update, executions), updateCount: 1, stateUpdatedAt: update.receivedAt, executions, note: null };
+    const order = perExecution ? withExecutionTotals(update, executions) : update;
+    return { order, updateCount: 1, stateUpdatedAt: update.receivedAt, executions, note: null };
   }
   let executions = current.executions;
   if (execution && !executions.some((e) => e.id === execution.id)) {

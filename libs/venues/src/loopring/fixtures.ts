@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** One recorded or constructed Loopring frame: `text` is the exact frame text; `note` says where it came from. */
+export interface LoopringFixture {
+  name: string;
+  text: string;
+  note: string;
+}
+
+export const LOOPRING_FIXTURE_FILES = ['orders.jsonl', 'control.jsonl', 'malformed.jsonl'] as const;
+export type LoopringFixtureFile = (typeof LOOPRING_FIXTURE_FILES)[number];
+
+/**
+ * Reads one fixture file (JSONL beside this module's source, in ./fixtures). Works when run from the TypeScript
+ * sources (vitest); the JSONL files are not copied into dist/.
+ */
+export function readLoopringFixtures(file: LoopringFixtureFile): LoopringFixture[] {
+  const path = fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line, i) => {
+      const f = JSON.parse(line) as LoopringFixture;
+      if (typeof f.name !== 'string' || typeof f.text !== 'string' || typeof f.note !== 'string') {
+        throw new Error(`${file}:${i + 1}: a fixture needs string name, text and note`);
+      }
+      return f;
+    });
+}
+
+/** The fixture named `name` in `file`; throws if absent. */
+export function loopringFixture(file: LoopringFixtureFile, name: string): LoopringFixture {
+  const f = readLoopringFixtures(file).find((x) => x.name === name);
+  if (!f) throw new Error(`no Loopring fixture ${name} in ${file}`);
+  return f;
+}

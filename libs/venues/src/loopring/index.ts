@@ -1,0 +1,6 @@
+export * from './frames.js';
+export * from './mapper.js';
+export * from './client.js';
+export * from './lifecycles.js';
+export * from './simulator.js';
+export * from './fixtures.js';

@@ -1,0 +1,29 @@
+import type { CanonicalOrder } from '@orderstream/schemas';
+import type { ReferenceData, VenueClient, VenueId } from '@orderstream/venues';
+
+/** One venue in an end-to-end run: its simulator, a collector client for it, and what the state must become. */
+export interface VenueRig {
+  venue: VenueId;
+  account: string;
+  client: VenueClient;
+  reference: ReferenceData;
+  /** resolves once the client is subscribed (or connected, for polled venues) */
+  ready(): Promise<void>;
+  /** plays the scripted lifecycles; resolves when the simulator has sent (or reached) every final state */
+  play(): Promise<void>;
+  /** per orderKey, the canonical fields orders.state.v1 must hold at the end (the simulator's truth) */
+  expected(): Map<string, Partial<CanonicalOrder>>;
+  stop(): Promise<void>;
+}
+
+/** The fields a user checks on every venue: where the order stands and what it cost, exactly. */
+export const CHECKED_FIELDS = [
+  'status', 'venueStatus', 'side', 'symbol', 'price', 'quantity', 'venueQuantity', 'quoteQuantity',
+  'filledQuantity', 'venueFilledQuantity', 'filledQuoteQuantity', 'averagePrice', 'fee', 'feeAsset', 'createdAt',
+] as const satisfies readonly (keyof CanonicalOrder)[];
+
+export function pickChecked(o: Partial<CanonicalOrder>): Partial<CanonicalOrder> {
+  const out: Record<string, unknown> = {};
+  for (const k of CHECKED_FIELDS) if (k in o) out[k] = o[k];
+  return out as Partial<CanonicalOrder>;
+}
