@@ -11,6 +11,11 @@ export interface VenueRig {
   ready(): Promise<void>;
   /** plays the scripted lifecycles; resolves when the simulator has sent (or reached) every final state */
   play(): Promise<void>;
+  /**
+   * Optional second act, after the state has converged once: something the world does (a disconnect while
+   * orders finish). Resolves with how many orders it affected.
+   */
+  disrupt?(): Promise<number>;
   /** per orderKey, the canonical fields orders.state.v1 must hold at the end (the simulator's truth) */
   expected(): Map<string, Partial<CanonicalOrder>>;
   stop(): Promise<void>;
