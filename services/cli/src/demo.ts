@@ -3,15 +3,14 @@ import { join } from 'node:path';
 import { AppError, brokerList, createLogger, errorMessage, parseConfig, sleep } from '@orderstream/kit';
 import { createKafka, ensurePipelineTopics, orderSerdes, tailTopic, topicNames } from '@orderstream/kafka';
 import { isTerminal, ORDER_STATUSES, type OrderState, type OrderStatus } from '@orderstream/schemas';
-import { mapperLookup, XtClient, xtClientConfigSchema, XtSimulator } from '@orderstream/venues';
+import { mapperLookup, type ReferenceData } from '@orderstream/venues';
+import { startDemoVenues } from './demo-venues.js';
 import { createCollectorApp } from '@orderstream/collector';
 import { createNormalizerApp } from '@orderstream/normalizer';
 import { createOrderStateApp } from '@orderstream/order-state';
 import { defaultForegroundDataDir, repoRoot, startLocalBroker } from '@orderstream/testing';
 import { z } from 'zod';
 
-const DEMO_KEY = 'demo-api-key';
-const DEMO_SECRET = 'demo-api-secret';
 
 export interface DemoOptions {
   /** broker client port; default 9092 */
@@ -70,15 +69,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const topics = topicNames('');
     await ensurePipelineTopics(kafka, {}, logger);
 
-    const xt = await XtSimulator.start({ apiKey: DEMO_KEY, apiSecret: DEMO_SECRET });
-    stops.push({ name: 'XT simulator', stop: () => xt.stop() });
+    const venues = await startDemoVenues(logger);
+    for (const v of venues) stops.push({ name: `${v.venue} simulator`, stop: () => v.stop() });
     const serdes = orderSerdes();
-    const xtClient = new XtClient(xtClientConfigSchema.parse({ restUrl: xt.restUrl, wsUrl: xt.wsUrl, apiKey: DEMO_KEY, apiSecret: DEMO_SECRET }), {
-      logger: logger.child({ venue: 'xt' }),
+    const reference: ReferenceData = Object.assign({}, ...venues.map((v) => v.reference));
+    const collector = createCollectorApp({
+      kafka, topics, accounts: venues.map((v) => ({ account: v.account, client: v.client })), decodeState: serdes.decodeState, logger: logger.child({ service: 'collector' }),
     });
-    const collector = createCollectorApp({ kafka, topics, accounts: [{ account: 'demo', client: xtClient }], decodeState: serdes.decodeState, logger: logger.child({ service: 'collector' }) });
     const normalizer = createNormalizerApp({
-      kafka, topics, groupId: 'orderstream-demo-normalizer', lookup: mapperLookup, reference: xt.referenceData(),
+      kafka, topics, groupId: 'orderstream-demo-normalizer', lookup: mapperLookup, reference,
       serde: serdes, logger: logger.child({ service: 'normalizer' }),
     });
     const orderState = createOrderStateApp({ kafka, topics, groupId: 'orderstream-demo-order-state', serde: serdes, logger: logger.child({ service: 'order-state' }) });
@@ -108,15 +107,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`Service logs: ${logFile}`);
     say('Press Ctrl-C to stop everything.\n');
 
-    await xt.waitForSubscribers(1, 30_000);
-    let seed = Date.now() % 1_000_000;
-    const feed = (async () => {
-      while (!interrupted) {
-        await xt.play(xt.randomLifecycles(6, seed++), { intervalMs: 300 });
-        await sleep(300);
-      }
-    })();
-
+    await Promise.all(venues.map((v) => v.ready()));
+    say(`Venues: ${venues.map((v) => `${v.venue}|${v.account}`).join(', ')} (simulated, signatures checked).`);
+    // Each venue plays rounds of a few lifecycles, paced, so orders are seen moving through their states.
+    const feed = Promise.all(
+      venues.map(async (v) => {
+        for (let round = 0; !interrupted; round++) {
+          await v.round(3, round);
+          await sleep(200);
+        }
+      }),
+    );
     const tty = process.stdout.isTTY === true;
     const render = () => {
       const lines = view(latest, changed, { collector: collector.stats(), normalizer: normalizer.stats(), orderState: orderState.stats() });
@@ -170,12 +171,12 @@ function view(latest: Map<string, OrderState>, changed: string[], stats: Stats):
     const s = latest.get(key);
     if (!s) continue;
     const o = s.order;
-    lines.push(pad([key, o.symbol ?? o.venueSymbol, o.side, o.status, `${o.filledQuantity ?? o.venueFilledQuantity ?? '?'} / ${o.quantity ?? o.venueQuantity ?? '?'}`, o.averagePrice ?? '-', String(s.updateCount)]));
+    lines.push(pad([key, o.symbol ?? o.venueSymbol, o.side, o.status, `${o.filledQuantity ?? o.venueFilledQuantity ?? '?'} / ${o.quantity ?? o.venueQuantity ?? (o.quoteQuantity ? `${o.quoteQuantity} quote` : '?')}`, o.averagePrice ?? '-', String(s.updateCount)]));
   }
   return lines;
 }
 
-const WIDTHS = [30, 20, 5, 17, 24, 16, 7];
+const WIDTHS = [48, 20, 5, 17, 26, 18, 7];
 function pad(cells: string[]): string {
   return cells.map((c, i) => c.padEnd(WIDTHS[i] ?? 10).slice(0, WIDTHS[i] ?? 10)).join(' ');
 }
