@@ -32,7 +32,9 @@ function ensureInstalled() {
   const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
   if (!stale) return;
   step('installing npm packages (first run)…');
-  run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'], 'npm install');
+  // `npm install`, not `npm ci`: it installs the lockfile's versions just the same, but npm 11.19 writes lockfiles
+  // without other platforms' optional packages and its own `npm ci` then refuses them as out of sync.
+  run('npm', ['install', '--no-audit', '--no-fund'], 'npm install');
 }
 
 function ensureBuilt() {
