@@ -1,8 +1,5 @@
 import type { Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
-import kafkajs from 'kafkajs';
-
-const { CompressionTypes } = kafkajs; // CommonJS: default export only under Node ESM
-import type { Logger } from '@orderstream/kit';
+import { errorMessage, type Logger } from '@orderstream/kit';
 
 /** A consumed record, as the per-record logic sees it. */
 export interface InRecord {
@@ -24,79 +21,195 @@ export interface OutRecord {
   partition?: number;
 }
 
+/** What a batch produced; `onCommitted` runs only once its transaction has committed (state stores apply here). */
+export interface BatchResult {
+  outputs: OutRecord[];
+  onCommitted?: () => void;
+}
+
 export interface PipelineOptions {
   kafka: Kafka;
   groupId: string;
   inputTopic: string;
   /** a new consumer group starts at the earliest offset (true) or the latest (false) */
   fromBeginning?: boolean;
-  /** the per-batch logic: imports nothing from Kafka and may not do I/O */
-  process: (records: InRecord[]) => OutRecord[];
+  /** the per-batch logic (one input partition at a time): imports nothing from Kafka and does no I/O */
+  process: (records: InRecord[]) => BatchResult;
+  /**
+   * Before the first batch of partitions this instance newly owns, after it has fenced their previous owner:
+   * load what the logic needs for them (order-state restores those partitions of its state topic).
+   */
+  prepare?: (partitions: number[]) => Promise<void>;
+  /** Partitions this instance no longer owns, or must re-prepare after a failed transaction. */
+  release?: (partitions: number[]) => void;
   logger: Logger;
-  /** called after each batch is produced and its offsets committed */
+  /** consumer group session timeout; a crashed instance's partitions move after this long */
+  sessionTimeoutMs?: number;
+  /** called after each committed batch */
   onBatchDone?: (info: { partition: number; records: number; outputs: number; lastOffset: string }) => void;
 }
 
 export interface Pipeline {
   stop(): Promise<void>;
+  /** input partitions this instance owns and has prepared */
+  readonly owned: ReadonlySet<number>;
+  /** true once joined and every assigned partition is prepared (a store restored): it serves current data */
+  ready(): boolean;
   readonly consumer: Consumer;
-  readonly producer: Producer;
 }
 
-const SEND_CHUNK = 1_000;
-
 /**
- * consume → process → produce → commit, one batch at a time per partition.
+ * consume → process → produce → commit offsets, exactly once inside Kafka (DESIGN.md decision 6).
  *
- * Delivery: at-least-once. Outputs are acknowledged by all in-sync replicas (idempotent producer) before the
- * batch's offsets are committed, so a crash re-processes at most the batches in flight; the downstream merge
- * rules make such repeats harmless. Readers use read_committed (kafkajs' default).
+ * Each batch's outputs and its input offsets are committed in one Kafka transaction, so a reader with
+ * read_committed sees every input's outputs exactly once, whatever crashes. kafkajs 2.2.4 supports only the
+ * pre-KIP-447 model: one transactional producer per input partition, with a transactional id derived from the
+ * group, topic and partition. A new owner of a partition initialises that id first, which fences the previous
+ * owner (its open transaction is aborted, its later commits fail); only then does it read the partition's
+ * committed offset (skipping input the previous owner committed after this consumer fetched) and prepare.
+ * A failed transaction is aborted, the partition is released and prepared again, and the batch is re-read from
+ * the last committed offset (kafkajs retries the fetch; the error is rethrown for that).
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const { kafka, logger } = options;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  const consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
-  await producer.connect();
+  const { kafka, logger, groupId, inputTopic } = options;
+  const producers = new Map<number, Producer>();
+  const owned = new Set<number>();
+  /** first offset not yet committed, per prepared partition */
+  const committed = new Map<number, bigint>();
+  let assigned = new Set<number>();
+  let joined = false;
+
+  const consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    readUncommitted: false,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 10_000, 10_000),
+    heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 3)),
+  });
+
+  async function release(partitions: number[]): Promise<void> {
+    if (partitions.length === 0) return;
+    for (const p of partitions) {
+      owned.delete(p);
+      committed.delete(p);
+      const producer = producers.get(p);
+      producers.delete(p);
+      await producer?.disconnect().catch(() => undefined);
+    }
+    options.release?.(partitions);
+  }
+
+  /** One preparation per partition at a time: two producers with one transactional id would fence each other. */
+  const preparing = new Map<number, Promise<void>>();
+  function ensurePrepared(partitions: number[]): Promise<void> {
+    const todo = partitions.filter((p) => !owned.has(p) && !preparing.has(p));
+    if (todo.length > 0) {
+      const run = prepare(todo).finally(() => {
+        for (const p of todo) preparing.delete(p);
+      });
+      for (const p of todo) preparing.set(p, run);
+    }
+    return Promise.all(partitions.map((p) => preparing.get(p))).then(() => undefined);
+  }
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const now = new Set(event.payload.memberAssignment[inputTopic] ?? []);
+    const lost = [...assigned].filter((p) => !now.has(p));
+    assigned = now;
+    joined = true;
+    logger.info({ partitions: [...now].sort((a, b) => a - b), released: lost }, 'pipeline assignment');
+    // Prepare at once, not at the first batch: a restored store is needed (and readiness reported) even
+    // when no new input arrives.
+    void release(lost)
+      .then(() => ensurePrepared([...now]))
+      .catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'preparing assigned partitions failed; retried at the next batch'));
+  });
+
+  async function prepare(partitions: number[]): Promise<void> {
+    for (const p of partitions) {
+      const producer = kafka.producer({
+        transactionalId: `${groupId}.${inputTopic}.${p}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      // InitProducerId for this transactional id: fences a previous owner and aborts its open transaction.
+      const fence = await producer.transaction();
+      await fence.abort();
+      producers.set(p, producer);
+    }
+    // Read only now: anything a fenced owner committed is in, nothing it had open can still commit.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [inputTopic] });
+      for (const p of partitions) {
+        const o = offsets?.partitions.find((x) => x.partition === p)?.offset ?? '-1';
+        committed.set(p, BigInt(o) < 0n ? 0n : BigInt(o));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    await options.prepare?.(partitions);
+    for (const p of partitions) owned.add(p);
+    logger.info({ partitions, committed: partitions.map((p) => String(committed.get(p))) }, 'pipeline partitions prepared');
+  }
+
   await consumer.connect();
-  await consumer.subscribe({ topic: options.inputTopic, fromBeginning: options.fromBeginning ?? true });
+  await consumer.subscribe({ topic: inputTopic, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const records: InRecord[] = batch.messages.map((m) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-        headers: m.headers ?? {},
-      }));
-      const outputs = options.process(records);
-      for (let i = 0; i < outputs.length; i += SEND_CHUNK) {
-        await producer.sendBatch({
-          acks: -1,
-          compression: CompressionTypes.None,
-          topicMessages: groupByTopic(outputs.slice(i, i + SEND_CHUNK)),
-        });
-        await heartbeat();
+      const p = batch.partition;
+      if (!owned.has(p)) await ensurePrepared([p]);
+      const floor = committed.get(p) ?? 0n;
+      const records: InRecord[] = [];
+      for (const m of batch.messages) {
+        if (BigInt(m.offset) < floor) continue; // committed by a previous owner: already in the outputs
+        records.push({ topic: batch.topic, partition: p, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} });
       }
       const last = batch.messages[batch.messages.length - 1] as { offset: string };
+      if (records.length === 0) {
+        resolveOffset(last.offset);
+        return;
+      }
+      const result = options.process(records);
+      const producer = producers.get(p) as Producer;
+      const next = (BigInt(last.offset) + 1n).toString();
+      const txn = await producer.transaction();
+      try {
+        if (result.outputs.length > 0) await txn.sendBatch({ acks: -1, topicMessages: groupByTopic(result.outputs) });
+        await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: inputTopic, partitions: [{ partition: p, offset: next }] }] });
+        await txn.commit();
+      } catch (error) {
+        logger.warn({ partition: p, err: errorMessage(error) }, 'transaction failed: aborting, re-preparing the partition and re-reading the batch');
+        await txn.abort().catch(() => undefined);
+        await release([p]);
+        throw error;
+      }
+      committed.set(p, BigInt(next));
+      result.onCommitted?.();
       resolveOffset(last.offset);
-      await commitOffsetsIfNecessary();
-      options.onBatchDone?.({ partition: batch.partition, records: records.length, outputs: outputs.length, lastOffset: last.offset });
+      await heartbeat();
+      options.onBatchDone?.({ partition: p, records: records.length, outputs: result.outputs.length, lastOffset: last.offset });
     },
   });
-  logger.info({ groupId: options.groupId, topic: options.inputTopic }, 'pipeline consuming');
+  logger.info({ groupId, topic: inputTopic }, 'pipeline consuming (transactional)');
   let stopped = false;
   return {
     consumer,
-    producer,
+    owned,
+    ready: () => joined && preparing.size === 0 && [...assigned].every((p) => owned.has(p)),
     async stop() {
       if (stopped) return;
       stopped = true;
       await consumer.disconnect();
-      await producer.disconnect();
+      await Promise.all([...producers.values()].map((pr) => pr.disconnect().catch(() => undefined)));
+      producers.clear();
     },
   };
 }

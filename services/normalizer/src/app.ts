@@ -54,8 +54,8 @@ export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
         groupId: deps.groupId,
         inputTopic: deps.topics.raw,
         logger,
-        process: (records) =>
-          records.flatMap((record) => {
+        process: (records) => ({
+          outputs: records.flatMap((record) => {
             const { outcome, outputs } = normalizeRecord(record, recordDeps);
             stats.frames++;
             switch (outcome.kind) {
@@ -75,6 +75,7 @@ export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
             }
             return outputs;
           }),
+        }),
       });
       const every = deps.progressEveryMs ?? 30_000;
       if (every > 0) progress = setInterval(() => logger.info(stats, 'normalizer progress'), every).unref();

@@ -1,5 +1,8 @@
 import { AppError, errorMessage, type Logger } from '@orderstream/kit';
-import { deadLetter, readTopicToEnd, startPipeline, type CanonicalTopicValue, type InRecord, type Kafka, type OutRecord, type Pipeline, type TopicNames } from '@orderstream/kafka';
+import {
+  deadLetter, readTopicToEnd, startPipeline, type BatchResult, type CanonicalTopicValue, type InRecord, type Kafka,
+  type OutRecord, type Pipeline, type TopicNames,
+} from '@orderstream/kafka';
 import type { OrderState } from '@orderstream/schemas';
 import { closeAbsent, reduce } from './reduce.js';
 import { OrderStore } from './store.js';
@@ -17,6 +20,7 @@ export interface OrderStateDeps {
   serde: OrderStateSerde;
   logger: Logger;
   progressEveryMs?: number;
+  sessionTimeoutMs?: number;
 }
 
 export interface OrderStateStats {
@@ -32,85 +36,120 @@ export interface OrderStateApp {
   start(): Promise<void>;
   stop(): Promise<void>;
   stats(): OrderStateStats;
+  /** restored and consuming every assigned partition */
+  isReady(): boolean;
+  /** partitions this instance owns (and whose state it serves) */
+  partitions(): number[];
   readonly store: OrderStore;
 }
 
-/** Folds one batch of canonical records into the store; returns the state records to produce. */
-export function foldBatch(records: InRecord[], store: OrderStore, deps: Pick<OrderStateDeps, 'serde' | 'topics'>, stats: OrderStateStats): OutRecord[] {
+type Counters = Omit<OrderStateStats, 'orders' | 'restored'>;
+
+/**
+ * Folds one batch of canonical records (one partition) into the states it changes. Nothing is written to the
+ * store here: the changes are staged and applied by `apply` once the batch's transaction has committed, so an
+ * aborted transaction leaves the store exactly as committed on the state topic.
+ */
+export function foldBatch(
+  records: InRecord[],
+  store: OrderStore,
+  deps: Pick<OrderStateDeps, 'serde' | 'topics'>,
+): { outputs: OutRecord[]; staged: Map<string, { state: OrderState; partition: number }>; counters: Counters } {
   const outputs: OutRecord[] = [];
+  const staged = new Map<string, { state: OrderState; partition: number }>();
+  const counters: Counters = { updates: 0, changes: 0, unchanged: 0, deadLetters: 0 };
+  const current = (key: string) => staged.get(key)?.state ?? store.get(key);
   const emit = (key: string, next: OrderState, partition: number) => {
-    stats.changes++;
-    store.set(key, next, partition);
+    counters.changes++;
+    staged.set(key, { state: next, partition });
     // Same partition as the canonical record: the two topics are co-partitioned by orderKey.
     outputs.push({ topic: deps.topics.state, key, value: deps.serde.encodeState(next), partition });
   };
   for (const record of records) {
-    stats.updates++;
+    counters.updates++;
     let value: CanonicalTopicValue;
     try {
       if (!record.value) throw new AppError('AVRO_BAD_HEADER', 'canonical record has no value');
       value = deps.serde.decodeCanonicalTopic(record.value);
     } catch (error) {
-      stats.deadLetters++;
+      counters.deadLetters++;
       const code = error instanceof AppError ? error.code : 'INTERNAL';
       outputs.push(deadLetter(record, code, errorMessage(error), deps.topics.dlq));
       continue;
     }
     if (value.kind === 'snapshot') {
-      for (const [key, next] of closeAbsent(store, value.marker, record.partition)) emit(key, next, record.partition);
+      const view = { ofAccount: (v: string, a: string, p: number) => store.ofAccount(v, a, p, staged) };
+      for (const [key, next] of closeAbsent(view, value.marker, record.partition)) emit(key, next, record.partition);
       continue;
     }
     const update = value.order;
-    const next = reduce(store.get(update.orderKey), update);
+    const next = reduce(current(update.orderKey), update);
     if (!next) {
-      stats.unchanged++;
+      counters.unchanged++;
       continue;
     }
     emit(update.orderKey, next, record.partition);
   }
-  return outputs;
+  return { outputs, staged, counters };
 }
 
-/** orders.canonical.v1 → orders.state.v1 (compacted, latest state per orderKey). */
+/** orders.canonical.v1 → orders.state.v1 (compacted, latest state per orderKey), exactly once inside Kafka. */
 export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
   const { logger } = deps;
   const store = new OrderStore();
-  const stats: OrderStateStats = { restored: 0, updates: 0, changes: 0, unchanged: 0, deadLetters: 0, orders: 0 };
+  const counters: Counters = { updates: 0, changes: 0, unchanged: 0, deadLetters: 0 };
+  let restored = 0;
   let pipeline: Pipeline | undefined;
   let progress: NodeJS.Timeout | undefined;
 
-  async function restore(): Promise<void> {
+  /** Loads the given partitions of the state topic into the store (read_committed): this instance's share. */
+  async function restore(partitions: number[]): Promise<void> {
     const started = Date.now();
-    const records = await readTopicToEnd(deps.kafka, deps.topics.state);
+    store.dropPartitions(partitions);
+    const records = await readTopicToEnd(deps.kafka, deps.topics.state, { partitions });
     for (const r of records) {
       const key = r.key?.toString('utf8');
       if (!key) continue;
       if (r.value === null) store.delete(key);
       else store.set(key, deps.serde.decodeState(r.value), r.partition);
     }
-    stats.restored = store.size;
-    logger.info({ orders: store.size, records: records.length, ms: Date.now() - started }, 'store restored from state topic');
+    restored = store.size;
+    logger.info({ partitions, orders: store.size, records: records.length, ms: Date.now() - started }, 'state partitions restored');
   }
 
+  const stats = (): OrderStateStats => ({ ...counters, restored, orders: store.size });
   return {
     store,
-    stats: () => ({ ...stats, orders: store.size }),
+    stats,
+    isReady: () => pipeline?.ready() ?? false,
+    partitions: () => [...(pipeline?.owned ?? [])].sort((a, b) => a - b),
     async start() {
-      await restore();
       pipeline = await startPipeline({
         kafka: deps.kafka,
         groupId: deps.groupId,
         inputTopic: deps.topics.canonical,
         logger,
-        process: (records) => foldBatch(records, store, deps, stats),
+        ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
+        prepare: restore,
+        release: (partitions) => store.dropPartitions(partitions),
+        process: (records): BatchResult => {
+          const { outputs, staged, counters: delta } = foldBatch(records, store, deps);
+          return {
+            outputs,
+            onCommitted: () => {
+              for (const [key, { state, partition }] of staged) store.set(key, state, partition);
+              for (const k of Object.keys(delta) as (keyof Counters)[]) counters[k] += delta[k];
+            },
+          };
+        },
       });
       const every = deps.progressEveryMs ?? 30_000;
-      if (every > 0) progress = setInterval(() => logger.info({ ...stats, orders: store.size }, 'order-state progress'), every).unref();
+      if (every > 0) progress = setInterval(() => logger.info(stats(), 'order-state progress'), every).unref();
     },
     async stop() {
       clearInterval(progress);
       await pipeline?.stop();
-      logger.info({ ...stats, orders: store.size }, 'order-state stopped');
+      logger.info(stats(), 'order-state stopped');
     },
   };
 }

@@ -1,6 +1,5 @@
 import { addDecimals, compareDecimals, divDecimals, mulDecimals } from '@orderstream/kit';
 import { isTerminal, type CanonicalOrder, type Execution, type OrderState, type OrderStatus, type SnapshotMarker } from '@orderstream/schemas';
-import type { OrderStore } from './store.js';
 
 /**
  * The merge rules (DESIGN.md §5). They make the final state independent of arrival order and duplicates:
@@ -176,7 +175,11 @@ export function reduce(current: OrderState | undefined, update: CanonicalOrder):
  * as live, absent from that list and last heard of before it, closed while the stream was down: they become
  * CLOSED_UNKNOWN, with a note, instead of staying open forever. A later real terminal update still replaces it.
  */
-export function closeAbsent(store: OrderStore, marker: SnapshotMarker, partition: number): [string, OrderState][] {
+export function closeAbsent(
+  store: { ofAccount(venue: string, account: string, partition: number): Iterable<[string, OrderState]> },
+  marker: SnapshotMarker,
+  partition: number,
+): [string, OrderState][] {
   const listed = new Set(marker.orderKeys);
   const closed: [string, OrderState][] = [];
   for (const [key, state] of store.ofAccount(marker.venue, marker.account, partition)) {

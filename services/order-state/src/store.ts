@@ -1,6 +1,6 @@
 import type { OrderState } from '@orderstream/schemas';
 
-interface Entry {
+export interface Entry {
   state: OrderState;
   /** the partition of orders.canonical.v1 / orders.state.v1 the order lives on (co-partitioned by orderKey) */
   partition: number;
@@ -33,9 +33,24 @@ export class OrderStore {
     return [...this.#orders.values()].map((e) => e.state)[Symbol.iterator]();
   }
 
-  /** Orders of one venue account on one partition. */
-  *ofAccount(venue: string, account: string, partition: number): Generator<[string, OrderState]> {
+  /**
+   * Orders of one venue account on one partition; `overlay` (changes staged but not yet committed) wins over the
+   * store.
+   */
+  *ofAccount(venue: string, account: string, partition: number, overlay?: ReadonlyMap<string, Entry>): Generator<[string, OrderState]> {
     const prefix = `${venue}|${account}|`;
-    for (const [key, e] of this.#orders) if (e.partition === partition && key.startsWith(prefix)) yield [key, e.state];
+    for (const [key, e] of this.#orders) {
+      if (e.partition === partition && key.startsWith(prefix)) yield [key, overlay?.get(key)?.state ?? e.state];
+    }
+    for (const [key, e] of overlay ?? []) {
+      if (!this.#orders.has(key) && e.partition === partition && key.startsWith(prefix)) yield [key, e.state];
+    }
+  }
+
+  /** Forgets the orders of partitions this instance no longer owns (or must restore again). */
+  dropPartitions(partitions: readonly number[]): void {
+    if (partitions.length === 0) return;
+    const drop = new Set(partitions);
+    for (const [key, e] of this.#orders) if (drop.has(e.partition)) this.#orders.delete(key);
   }
 }
