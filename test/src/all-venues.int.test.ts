@@ -14,6 +14,7 @@ import { createNormalizerApp, type NormalizerApp } from '@orderstream/normalizer
 import { createOrderStateApp, type OrderStateApp } from '@orderstream/order-state';
 import { uniqueName, waitFor } from '@orderstream/testing';
 import { testBrokers } from '@orderstream/testing/vitest';
+import { binanceUsdmRig } from './rigs/binance-usdm.js';
 import { bsxRig } from './rigs/bsx.js';
 import { loopringRig } from './rigs/loopring.js';
 import { pickChecked, type VenueRig } from './rigs/types.js';
@@ -39,6 +40,7 @@ describe('all venues end to end', () => {
     await ensurePipelineTopics(kafka, { prefix, rawPartitions: 3, orderPartitions: 4, profile: 'test' });
     rigs = await Promise.all([
       xtRig('main', LIFECYCLES, 11), webseaRig('spot', LIFECYCLES, 12), loopringRig('dex', LIFECYCLES, 13), bsxRig('perps', LIFECYCLES, 14),
+      binanceUsdmRig('futures', LIFECYCLES, 15),
     ]);
     const reference: ReferenceData = Object.assign({}, ...rigs.map((r) => r.reference));
     collector = createCollectorApp({ kafka, topics, accounts: rigs.map((r) => ({ account: r.account, client: r.client })), decodeState: serdes.decodeState, logger, progressEveryMs: 0 });
@@ -78,6 +80,16 @@ describe('all venues end to end', () => {
   }
 
   it('the state topic equals every simulator\'s truth, also after orders finish while a stream is down', async () => {
+    // A downstream system asks for the polled venue's orders on orders.track.v1.
+    const producer = kafka.producer();
+    await producer.connect();
+    const requests = rigs.flatMap((r) => r.trackRequests?.() ?? []);
+    expect(requests.length).toBe(LIFECYCLES);
+    await producer.send({
+      topic: topics.track,
+      messages: requests.map((q) => ({ key: `${q.venue}|${q.account}|${q.symbol}|${q.orderId}`, value: JSON.stringify(q) })),
+    });
+    await producer.disconnect();
     await Promise.all(rigs.map((r) => r.play()));
     await converge('after play');
 

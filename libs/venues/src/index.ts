@@ -7,3 +7,4 @@ export * from './sim/index.js';
 export * from './websea/index.js';
 export * from './loopring/index.js';
 export * from './bsx/index.js';
+export * from './binance-usdm/index.js';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '@orderstream/kit';
 import type { VenueClient, VenueId, VenueMapper } from './types.js';
+import { BINANCE_USDM_API_VERSION, BinanceUsdmClient, binanceUsdmClientConfigSchema, binanceUsdmMapper } from './binance-usdm/index.js';
 import { BSX_API_VERSION, BsxClient, bsxClientConfigSchema, bsxMapper } from './bsx/index.js';
 import { LOOPRING_API_VERSION, LoopringClient, loopringClientConfigSchema, loopringMapper } from './loopring/index.js';
 import { WEBSEA_API_VERSION, WebseaClient, webseaClientConfigSchema, webseaMapper } from './websea/index.js';
@@ -29,6 +30,13 @@ export const VENUE_MODULES: Partial<Record<VenueId, VenueModule>> = {
     mapper: xtMapper,
     clientConfigSchema: xtClientConfigSchema,
     createClient: (config, logger) => new XtClient(config, { logger }),
+  }),
+  'binance-usdm': entry({
+    id: 'binance-usdm',
+    apiVersion: BINANCE_USDM_API_VERSION,
+    mapper: binanceUsdmMapper,
+    clientConfigSchema: binanceUsdmClientConfigSchema,
+    createClient: (config, logger) => new BinanceUsdmClient(config, { logger }),
   }),
   bsx: entry({
     id: 'bsx',

@@ -1,6 +1,6 @@
 import type { Logger } from '@orderstream/kit';
 import {
-  BsxClient, BsxSimulator, LoopringClient, LoopringSimulator, WebseaClient, WebseaSimulator, XtClient,
+  BinanceUsdmClient, BinanceUsdmSimulator, BsxClient, BsxSimulator, LoopringClient, LoopringSimulator, WebseaClient, WebseaSimulator, XtClient,
   xtClientConfigSchema, XtSimulator, type ReferenceData, type VenueClient, type VenueId,
 } from '@orderstream/venues';
 
@@ -25,6 +25,11 @@ export async function startDemoVenues(logger: Logger): Promise<DemoVenue[]> {
   const websea = await WebseaSimulator.start({ token: 'demo-websea-token', secretKey: 'demo-websea-secret' });
   const loopring = await LoopringSimulator.start({ apiKey: 'demo-loopring-key' });
   const bsx = await BsxSimulator.start({ apiKey: 'demo-bsx-key', apiSecret: 'demo-bsx-secret' });
+  const binance = await BinanceUsdmSimulator.start({ hmacKeys: [{ apiKey: 'demo-binance-key', apiSecret: 'demo-binance-secret' }] });
+  const binanceClient = BinanceUsdmClient.fromConfig(
+    { wsUrl: binance.wsUrl, apiKey: 'demo-binance-key', apiSecret: 'demo-binance-secret', pollIntervalMs: 500 },
+    { logger: log('binance-usdm') },
+  );
   const seedBase = Date.now() % 100_000;
   return [
     {
@@ -58,6 +63,21 @@ export async function startDemoVenues(logger: Logger): Promise<DemoVenue[]> {
       ready: () => bsx.waitForSubscribers(1, 30_000),
       round: async (n, r) => void (await bsx.play(bsx.randomLifecycles(n, seedBase + r), { intervalMs: PACE_MS })),
       stop: () => bsx.stop(),
+    },
+    {
+      // Request/response: the demo places orders and asks the client to track them (in production, orders come
+      // from the client's config, orders.track.v1 and live orders in the state topic).
+      venue: 'binance-usdm', account: 'futures',
+      client: binanceClient,
+      reference: {},
+      ready: () => binance.waitForConnections(0, 1),
+      round: async (n, r) => {
+        const script = binance.randomLifecycles(n, seedBase + r);
+        binance.place(script);
+        for (const l of script) binanceClient.track({ symbol: l.symbol, orderId: l.orderId, origin: 'config' });
+        await binance.play(script, { intervalMs: PACE_MS });
+      },
+      stop: () => binance.stop(),
     },
   ];
 }

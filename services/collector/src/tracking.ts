@@ -53,12 +53,23 @@ export async function startTracking(deps: TrackingDeps): Promise<{ stop(): Promi
   }
   if (targets.size === 0) return { stop: async () => undefined, stats: () => ({ ...stats }) };
 
+  /** A client refuses a malformed ref (RangeError); one bad request must not stop the others. */
+  const track = (target: Tracked, ref: TrackRef): boolean => {
+    try {
+      target.client.track(ref);
+      return true;
+    } catch (error) {
+      deps.logger.warn({ venue: target.venue, account: target.account, symbol: ref.symbol, err: errorMessage(error) }, 'track request refused by the venue client');
+      return false;
+    }
+  };
+
   for (const r of await readTopicToEnd(deps.kafka, deps.topics.state)) {
     if (!r.value) continue;
     const o = deps.decodeState(r.value).order;
     const target = targets.get(`${o.venue}|${o.account}`);
     if (!target || isTerminal(o.status)) continue;
-    target.client.track({ symbol: o.venueSymbol, orderId: o.orderId, ...(o.clientOrderId ? { clientOrderId: o.clientOrderId } : {}), origin: 'state' });
+    track(target, { symbol: o.venueSymbol, orderId: o.orderId, ...(o.clientOrderId ? { clientOrderId: o.clientOrderId } : {}), origin: 'state' });
     stats.fromState++;
   }
   deps.logger.info({ orders: stats.fromState }, 'tracking live orders found in the state topic');
@@ -79,13 +90,14 @@ export async function startTracking(deps: TrackingDeps): Promise<{ stop(): Promi
       deps.logger.warn({ venue: request.venue, account: request.account }, 'track request for an account this collector does not poll');
       return;
     }
-    target.client.track({
+    const ok = track(target, {
       symbol: request.symbol,
       ...(request.orderId ? { orderId: request.orderId } : {}),
       ...(request.clientOrderId ? { clientOrderId: request.clientOrderId } : {}),
       origin: 'track-topic',
     });
-    stats.fromTopic++;
+    if (ok) stats.fromTopic++;
+    else stats.rejected++;
   };
   // Read from the beginning on every start: the topic is compacted, and requests for orders that are already
   // terminal cost one poll each.

@@ -70,16 +70,16 @@ export function decodeCursor(cursor: string): string | undefined {
 }
 
 /** One value per parameter, so a repeated one is a problem, not a silent pick. */
-const single = (what: string) =>
+const single = () =>
   z
     .array(z.string())
     .max(1, { error: 'must be given at most once' })
-    .transform((values) => values[0] as string)
-    .pipe(z.string().min(1, { error: `must be a non-empty ${what}` }));
+    .transform((values) => values[0] as string);
+const nonEmpty = () => single().pipe(z.string().min(1, { error: 'must not be empty' }));
 
 const ordersQuerySchema = z.strictObject({
-  venue: single('venue name').optional(),
-  account: single('account name').optional(),
+  venue: nonEmpty().optional(),
+  account: nonEmpty().optional(),
   status: z
     .array(z.string())
     .transform((values) => values.flatMap((v) => v.split(',')))
@@ -98,7 +98,7 @@ const ordersQuerySchema = z.strictObject({
       ),
     )
     .optional(),
-  limit: single('number')
+  limit: single()
     .pipe(
       z
         .string()
@@ -107,7 +107,7 @@ const ordersQuerySchema = z.strictObject({
         .pipe(z.number().min(1, { error: `must be from 1 to ${MAX_LIMIT}` }).max(MAX_LIMIT, { error: `must be from 1 to ${MAX_LIMIT}` })),
     )
     .default(DEFAULT_LIMIT),
-  cursor: single('cursor')
+  cursor: nonEmpty()
     .transform((cursor, ctx) => {
       const after = decodeCursor(cursor);
       if (after !== undefined) return after;
@@ -180,7 +180,7 @@ export function selectOrders(states: Iterable<OrderState>, query: OrdersQuery): 
     if ((venue !== undefined && o.venue !== venue) || (account !== undefined && o.account !== account) || (statuses && !statuses.has(o.status))) continue;
     total++;
     const key = o.orderKey;
-    if (after !== undefined && key <= after) continue;
+    if (after !== undefined && key < after) continue;
     if (heap.length < cap) {
       heap.push(state);
       siftUp(heap, heap.length - 1);
@@ -277,70 +277,59 @@ export function createQueryServer(deps: QueryServerDeps, options: QueryServerOpt
     if (!deps.isReady()) throw new HttpProblem(503, 'NOT_READY', 'the store is still being restored from orders.state.v1; retry shortly');
   }
 
-  /** Answers one request; returns the route it matched (for metrics) and throws HttpProblem for an error answer. */
-  function route(req: IncomingMessage, res: ServerResponse): QueryRoute {
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const path = q < 0 ? target : target.slice(0, q);
-    let name: QueryRoute;
-    if (path === '/orders') name = 'orders';
-    else if (path.startsWith('/orders/') && path.length > '/orders/'.length) name = 'order';
-    else if (path === '/healthz' || path === '/readyz' || path === '/metrics') name = path.slice(1) as QueryRoute;
-    else throw Object.assign(new HttpProblem(404, 'NOT_FOUND', `no such path: ${path}`), { route: 'unknown' });
-    if (req.method !== 'GET') {
-      res.setHeader('allow', 'GET');
-      throw Object.assign(new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method ?? '?'} is not allowed here; use GET`), { route: name });
-    }
-    try {
-      switch (name) {
-        case 'order': {
-          const key = decode(path.slice('/orders/'.length), false);
-          if (key === undefined) throw new HttpProblem(400, 'BAD_REQUEST', 'malformed percent-encoding in the order key');
-          requireReady();
-          const state = deps.store.get(key);
-          if (!state) throw new HttpProblem(404, 'ORDER_NOT_FOUND', `no order with key ${JSON.stringify(key)}`);
-          sendJson(res, 200, state);
-          break;
-        }
-        case 'orders': {
-          const params = parseQueryString(q < 0 ? '' : target.slice(q + 1));
-          if (!params) throw new HttpProblem(400, 'BAD_REQUEST', 'malformed percent-encoding in the query string');
-          const parsed = parseOrdersQuery(params);
-          if ('problems' in parsed) throw new HttpProblem(400, 'BAD_REQUEST', 'invalid query parameters', parsed.problems);
-          requireReady();
-          sendJson(res, 200, selectOrders(deps.store.values(), parsed.query));
-          break;
-        }
-        case 'healthz':
-          if (deps.isHealthy()) sendJson(res, 200, { status: 'ok' });
-          else sendJson(res, 503, { status: 'unhealthy' });
-          break;
-        case 'readyz':
-          if (deps.isReady()) sendJson(res, 200, { status: 'ready' });
-          else sendJson(res, 503, { status: 'restoring' });
-          break;
-        case 'metrics':
-          send(res, 200, PROMETHEUS_CONTENT_TYPE, deps.metrics());
-          break;
-        default:
-          throw new HttpProblem(404, 'NOT_FOUND', `no such path: ${path}`);
+  function routeOf(path: string): QueryRoute {
+    if (path === '/orders') return 'orders';
+    if (path.startsWith('/orders/') && path.length > '/orders/'.length) return 'order';
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') return path.slice(1) as QueryRoute;
+    return 'unknown';
+  }
+
+  /** Answers a GET on a known route; throws HttpProblem for an error answer. */
+  function answer(name: QueryRoute, path: string, query: string, res: ServerResponse): void {
+    switch (name) {
+      case 'order': {
+        const key = decode(path.slice('/orders/'.length), false);
+        if (key === undefined) throw new HttpProblem(400, 'BAD_REQUEST', 'malformed percent-encoding in the order key');
+        requireReady();
+        const state = deps.store.get(key);
+        if (!state) throw new HttpProblem(404, 'ORDER_NOT_FOUND', `no order with key ${JSON.stringify(key)}`);
+        return sendJson(res, 200, state);
       }
-    } catch (error) {
-      throw Object.assign(error instanceof Error ? error : new Error(String(error)), { route: name });
+      case 'orders': {
+        const params = parseQueryString(query);
+        if (!params) throw new HttpProblem(400, 'BAD_REQUEST', 'malformed percent-encoding in the query string');
+        const parsed = parseOrdersQuery(params);
+        if ('problems' in parsed) throw new HttpProblem(400, 'BAD_REQUEST', 'invalid query parameters', parsed.problems);
+        requireReady();
+        return sendJson(res, 200, selectOrders(deps.store.values(), parsed.query));
+      }
+      case 'healthz':
+        return deps.isHealthy() ? sendJson(res, 200, { status: 'ok' }) : sendJson(res, 503, { status: 'unhealthy' });
+      case 'readyz':
+        return deps.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'restoring' });
+      case 'metrics':
+        return send(res, 200, PROMETHEUS_CONTENT_TYPE, deps.metrics());
+      case 'unknown':
+        throw new HttpProblem(404, 'NOT_FOUND', `no such path: ${path}`);
     }
-    return name;
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     // Bodies are never read (GET only); drain any so a keep-alive connection stays usable.
     req.resume();
-    let name: QueryRoute = 'unknown';
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const name = routeOf(path);
     let failure: unknown;
     try {
-      name = route(req, res);
+      if (name !== 'unknown' && req.method !== 'GET') {
+        res.setHeader('allow', 'GET');
+        throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method ?? '?'} is not allowed on ${path}; use GET`);
+      }
+      answer(name, path, q < 0 ? '' : target.slice(q + 1), res);
     } catch (error) {
-      name = (error as { route?: QueryRoute }).route ?? 'unknown';
       if (error instanceof HttpProblem) sendProblem(res, error);
       else {
         failure = error;
@@ -349,7 +338,7 @@ export function createQueryServer(deps: QueryServerDeps, options: QueryServerOpt
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    const line = { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(seconds * 1e6) / 1e3 };
+    const line = { method: req.method, url: target, status: res.statusCode, ms: Math.round(seconds * 1e6) / 1e3 };
     if (failure !== undefined) logger.warn({ ...line, err: failure }, `query api request failed: ${errorMessage(failure)}`);
     else logger.debug(line, 'query api request');
     deps.onRequest?.(name, res.statusCode, seconds);
@@ -362,8 +351,9 @@ export function createQueryServer(deps: QueryServerDeps, options: QueryServerOpt
       // A request Node cannot parse (bad request line, oversized headers): answer 400 if the socket allows it.
       s.on('clientError', (error: NodeJS.ErrnoException, socket) => {
         logger.debug({ code: error.code, err: error }, 'query api: unparsable request');
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-        else socket.destroy();
+        if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+        const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       });
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);

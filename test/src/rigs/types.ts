@@ -9,6 +9,8 @@ export interface VenueRig {
   reference: ReferenceData;
   /** resolves once the client is subscribed (or connected, for polled venues) */
   ready(): Promise<void>;
+  /** polled venues: the requests a downstream system writes to orders.track.v1 so the collector polls them */
+  trackRequests?(): { venue: string; account: string; symbol: string; orderId: string }[];
   /** plays the scripted lifecycles; resolves when the simulator has sent (or reached) every final state */
   play(): Promise<void>;
   /**

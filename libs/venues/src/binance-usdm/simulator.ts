@@ -1,0 +1,590 @@
+import type { KeyObject } from 'node:crypto';
+import { sleep } from '@orderstream/kit';
+import type { ReferenceData } from '../reference.js';
+import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
+import { exactIntegerAt, rawJsonValueAt } from './exact-json.js';
+import type { BinanceUsdmRateLimit } from './frames.js';
+import {
+  BINANCE_USDM_SIM_INSTRUMENTS,
+  binanceUsdmErrorText,
+  binanceUsdmLifecycleSteps,
+  binanceUsdmRandomLifecycles,
+  binanceUsdmResultText,
+  binanceUsdmSuccessText,
+  binanceUsdmTruthOf,
+  type BinanceUsdmLifecycle,
+  type BinanceUsdmOrderTruth,
+  type BinanceUsdmSimInstrument,
+  type BinanceUsdmStep,
+} from './lifecycles.js';
+import { binanceUsdmSignaturePayload, ed25519PublicKey, verifyEd25519Base64, verifyHmacSha256Hex, type BinanceUsdmParam } from './sign.js';
+
+/** Path of the WebSocket API (wss://ws-fapi.binance.com/ws-fapi/v1). */
+export const BINANCE_USDM_WS_PATH = '/ws-fapi/v1';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export interface BinanceUsdmSimulatorOptions {
+  host?: string;
+  port?: number;
+  /** HMAC keys the simulator accepts; default one: 'sim-api-key' / 'sim-api-secret' */
+  hmacKeys?: ReadonlyArray<{ apiKey: string; apiSecret: string }>;
+  /** Ed25519 keys (public half, SPKI PEM) the simulator accepts */
+  ed25519Keys?: ReadonlyArray<{ apiKey: string; publicKeyPem: string }>;
+  /** server ping frames every this many ms; Binance: 3 min */
+  pingIntervalMs?: number;
+  /** no pong (with the ping's payload) this long after a ping → the socket is dropped; Binance: 10 min */
+  pongTimeoutMs?: number;
+  /** connections are dropped at this age; Binance: 24 h */
+  maxConnectionAgeMs?: number;
+  /** REQUEST_WEIGHT limit per window (per simulator = per IP); Binance: 2400 per minute */
+  weightLimit?: number;
+  /** window of the weight limit, a whole number of seconds; default 60000 (reported as MINUTE/1) */
+  rateWindowMs?: number;
+  /** answer 429 (-1003) to a request over the limit; default true */
+  rejectOverLimit?: boolean;
+  /** after this many 429s in one window, ban the IP (418) for banMs; 0 (default) never bans */
+  banAfter429s?: number;
+  banMs?: number;
+  /** add `rateLimits` to answers (requests may say `returnRateLimits:false`); default true */
+  includeRateLimits?: boolean;
+  /** the simulator's clock = Date.now() + clockOffsetMs (negative: the server is behind the client) */
+  clockOffsetMs?: number;
+  /** a CANCELED/EXPIRED order without fills is not found this long after creation; Binance: 3 days */
+  unfilledTerminalRetentionMs?: number;
+  /** any order is not found this long after creation; Binance: 90 days */
+  retentionMs?: number;
+  /** instruments (decimals) for frames and randomLifecycles() */
+  instruments?: readonly BinanceUsdmSimInstrument[];
+  /** the frame log: every frame in and out, every termination */
+  log?: SimLogSink;
+}
+
+export interface BinanceUsdmPlayOptions {
+  /** pause between consecutive state changes (all orders interleaved round-robin); default 0 */
+  intervalMs?: number;
+}
+
+export interface BinanceUsdmPlayReport {
+  orders: number;
+  /** state changes applied after placement */
+  changes: number;
+}
+
+export interface BinanceUsdmSimStats {
+  openSockets: number;
+  connectionsAccepted: number;
+  framesReceived: number;
+  /** order.status requests that counted weight */
+  orderStatusRequests: number;
+  /** answers by outcome: "200", or the error code ("-2013", "-1022", …) */
+  answers: Record<string, number>;
+  /** 429 answers */
+  rateLimited: number;
+  /** 418 answers */
+  banned: number;
+  pingsSent: number;
+  pongsReceived: number;
+  /** pongs whose payload matched no outstanding ping (unsolicited: allowed, but they do not keep the socket) */
+  pongsUnmatched: number;
+  heartbeatTimeouts: number;
+  connectionsExpired: number;
+  malformedSent: number;
+  weightLimit: number;
+  rateWindowMs: number;
+  /** weight counted in the current window */
+  weightInWindow: number;
+  /** the most weight counted in any one window so far */
+  maxWeightInWindow: number;
+}
+
+export type BinanceUsdmMalformedKind = 'invalid-json' | 'wrong-types' | 'unknown-status' | 'float-order-id';
+
+interface SimOrder {
+  lc: BinanceUsdmLifecycle;
+  steps: BinanceUsdmStep[];
+  index: number;
+  time: number;
+  updateTime: number;
+}
+
+interface SocketState {
+  /** payloads of pings not answered yet */
+  outstanding: Set<string>;
+}
+
+interface Refusal {
+  status: number;
+  code: number;
+  msg: string;
+  data?: Record<string, unknown>;
+}
+
+/** Binance error texts (USDⓈ-M error code page). */
+const MSG = {
+  '-1021-late': 'Timestamp for this request is outside of the recvWindow.',
+  '-1021-ahead': "Timestamp for this request was 1000ms ahead of the server's time.",
+  '-1022': 'Signature for this request is not valid.',
+  '-2013': 'Order does not exist.',
+  '-2014': 'API-key format invalid.',
+  '-2015': 'Invalid API-key, IP, or permissions for action.',
+} as const;
+
+const KNOWN_PARAMS = new Set(['apiKey', 'symbol', 'orderId', 'origClientOrderId', 'timestamp', 'recvWindow', 'signature', 'returnRateLimits']);
+
+/**
+ * A local Binance USDⓈ-M WebSocket API for `order.status`: per-request signatures (HMAC-SHA256 and Ed25519),
+ * timestamp/recvWindow (-1021), unknown key (-2015), bad signature (-1022), an order book that scripted lifecycles
+ * move on the simulator's clock, -2013 for unknown (or expired-from-history) orders, REQUEST_WEIGHT accounting with
+ * `rateLimits` and 429/418, server ping frames with a pong deadline, the 24 h connection limit, and malformed
+ * answers on demand. See ./README.md ("BinanceUsdmSimulator").
+ */
+export class BinanceUsdmSimulator extends SimServer {
+  readonly #hmac = new Map<string, string>();
+  readonly #ed25519 = new Map<string, KeyObject>();
+  readonly #pingIntervalMs: number;
+  readonly #pongTimeoutMs: number;
+  readonly #maxAgeMs: number;
+  readonly #weightLimit: number;
+  readonly #windowMs: number;
+  readonly #windowInterval: { interval: string; intervalNum: number };
+  readonly #rejectOverLimit: boolean;
+  readonly #banAfter: number;
+  readonly #banMs: number;
+  readonly #includeRateLimits: boolean;
+  readonly #clockOffsetMs: number;
+  readonly #unfilledRetentionMs: number;
+  readonly #retentionMs: number;
+  readonly #instruments: readonly BinanceUsdmSimInstrument[];
+  readonly #orders = new Map<string, SimOrder>();
+  readonly #byClientId = new Map<string, string>();
+  readonly #state = new WeakMap<SimSocket, SocketState>();
+  readonly #requestTimes: number[] = [];
+  readonly #polls = new Map<string, number>();
+  readonly #malformed: Array<{ kind: BinanceUsdmMalformedKind; resolve: (text: string) => void }> = [];
+  #window = { start: 0, count: 0, rejected: 0 };
+  #bannedUntil = 0;
+  #pingSeq = 0;
+  readonly #stats = {
+    connectionsAccepted: 0,
+    framesReceived: 0,
+    orderStatusRequests: 0,
+    answers: {} as Record<string, number>,
+    rateLimited: 0,
+    banned: 0,
+    pingsSent: 0,
+    pongsReceived: 0,
+    pongsUnmatched: 0,
+    heartbeatTimeouts: 0,
+    connectionsExpired: 0,
+    malformedSent: 0,
+    maxWeightInWindow: 0,
+  };
+
+  private constructor(options: BinanceUsdmSimulatorOptions) {
+    super({ wsPaths: [BINANCE_USDM_WS_PATH], ...(options.host ? { host: options.host } : {}), ...(options.port ? { port: options.port } : {}), ...(options.log ? { log: options.log } : {}) });
+    for (const k of options.hmacKeys ?? [{ apiKey: 'sim-api-key', apiSecret: 'sim-api-secret' }]) this.#hmac.set(k.apiKey, k.apiSecret);
+    for (const k of options.ed25519Keys ?? []) this.#ed25519.set(k.apiKey, ed25519PublicKey(k.publicKeyPem));
+    this.#pingIntervalMs = options.pingIntervalMs ?? 3 * 60_000;
+    this.#pongTimeoutMs = options.pongTimeoutMs ?? 10 * 60_000;
+    this.#maxAgeMs = options.maxConnectionAgeMs ?? DAY;
+    this.#weightLimit = options.weightLimit ?? 2400;
+    this.#windowMs = options.rateWindowMs ?? 60_000;
+    if (!Number.isInteger(this.#windowMs) || this.#windowMs <= 0 || this.#windowMs % 1000 !== 0) {
+      throw new RangeError(`rateWindowMs must be a positive whole number of seconds, got ${this.#windowMs}`);
+    }
+    this.#windowInterval =
+      this.#windowMs % 60_000 === 0 ? { interval: 'MINUTE', intervalNum: this.#windowMs / 60_000 } : { interval: 'SECOND', intervalNum: this.#windowMs / 1000 };
+    this.#rejectOverLimit = options.rejectOverLimit ?? true;
+    this.#banAfter = options.banAfter429s ?? 0;
+    this.#banMs = options.banMs ?? 120_000;
+    this.#includeRateLimits = options.includeRateLimits ?? true;
+    this.#clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.#unfilledRetentionMs = options.unfilledTerminalRetentionMs ?? 3 * DAY;
+    this.#retentionMs = options.retentionMs ?? 90 * DAY;
+    this.#instruments = options.instruments ?? BINANCE_USDM_SIM_INSTRUMENTS;
+  }
+
+  /** Starts a simulator on 127.0.0.1 and a free port. */
+  static async start(options: BinanceUsdmSimulatorOptions = {}): Promise<BinanceUsdmSimulator> {
+    const sim = new BinanceUsdmSimulator(options);
+    await sim.listen();
+    return sim;
+  }
+
+  /** `ws://127.0.0.1:<port>/ws-fapi/v1` */
+  get wsUrl(): string {
+    return this.wsUrlFor(BINANCE_USDM_WS_PATH);
+  }
+
+  /** The simulator's clock (epoch ms): Date.now() + clockOffsetMs. */
+  now(): number {
+    return Date.now() + this.#clockOffsetMs;
+  }
+
+  /** Resolves once at least n connections have been accepted in total. */
+  waitForConnections(n: number, timeoutMs: number): Promise<void> {
+    return this.waitUntil(() => this.#stats.connectionsAccepted >= n, timeoutMs, `${n} connection(s)`);
+  }
+
+  /** Reference data for the normalizer: none needed (USDⓈ-M quantities are already in base units). */
+  referenceData(): ReferenceData {
+    return {};
+  }
+
+  /** Deterministic lifecycles over this simulator's instruments; ids above 2^53, unique per seed. */
+  randomLifecycles(count: number, seed: number): BinanceUsdmLifecycle[] {
+    return binanceUsdmRandomLifecycles(count, seed, this.#instruments);
+  }
+
+  /**
+   * Puts orders in the book at their first state (NEW; REJECTED for a reject), created now. They stay there until
+   * play() moves them on. Throws RangeError for an impossible script or an id already in the book.
+   */
+  place(lifecycles: readonly BinanceUsdmLifecycle[]): void {
+    const steps = lifecycles.map((lc) => binanceUsdmLifecycleSteps(lc, this.#instruments));
+    for (const lc of lifecycles) if (this.#orders.has(lc.orderId)) throw new RangeError(`order ${lc.orderId} is already in the book`);
+    const now = this.now();
+    lifecycles.forEach((lc, i) => {
+      this.#orders.set(lc.orderId, { lc, steps: steps[i] as BinanceUsdmStep[], index: 0, time: now, updateTime: now });
+      const cid = binanceUsdmTruthOf(lc, steps[i]?.[0] as BinanceUsdmStep, { time: now, updateTime: now }).clientOrderId;
+      this.#byClientId.set(`${lc.symbol}|${cid}`, lc.orderId);
+    });
+    this.changed();
+  }
+
+  /**
+   * Moves orders through their lifecycles on the simulator's clock: orders not yet in the book are placed, then every
+   * remaining state change is applied, orders interleaved round-robin, `intervalMs` apart. Clients see the states by
+   * polling. Resolves when the last change is applied.
+   */
+  async play(lifecycles: readonly BinanceUsdmLifecycle[], options: BinanceUsdmPlayOptions = {}): Promise<BinanceUsdmPlayReport> {
+    const fresh = lifecycles.filter((lc) => !this.#orders.has(lc.orderId));
+    this.place(fresh);
+    const orders = lifecycles.map((lc) => this.#orders.get(lc.orderId) as SimOrder);
+    const intervalMs = options.intervalMs ?? 0;
+    let changes = 0;
+    for (let more = true; more; ) {
+      more = false;
+      for (const o of orders) {
+        if (o.index + 1 >= o.steps.length) continue;
+        if (intervalMs > 0) await sleep(intervalMs);
+        o.index++;
+        o.updateTime = Math.max(this.now(), o.updateTime + 1);
+        changes++;
+        more = true;
+        this.changed();
+      }
+    }
+    return { orders: orders.length, changes };
+  }
+
+  /** Per orderId, the current venue-side state of every order in the book (what order.status answers). */
+  truth(): Map<string, BinanceUsdmOrderTruth> {
+    return new Map([...this.#orders].map(([id, o]) => [id, this.#truthOf(o)]));
+  }
+
+  /**
+   * The next successful order.status answer (on any socket) is replaced by a malformed one; resolves with the exact
+   * text sent.
+   * - `invalid-json`: the answer cut off mid-object → FRAME_NOT_JSON
+   * - `wrong-types`: origQty "ten", executedQty true → FRAME_INVALID
+   * - `unknown-status`: result.status "NEW_ADL" (a liquidation status of the user-data stream) → FRAME_UNKNOWN_STATUS
+   * - `float-order-id`: orderId written with an exponent (digits lost) → FRAME_INVALID
+   */
+  injectMalformed(kind: BinanceUsdmMalformedKind): Promise<string> {
+    if (!['invalid-json', 'wrong-types', 'unknown-status', 'float-order-id'].includes(kind)) {
+      throw new RangeError(`injectMalformed: unknown kind ${String(kind)}`);
+    }
+    return new Promise((resolve) => this.#malformed.push({ kind, resolve }));
+  }
+
+  /** Server time of every request that counted weight, in arrival order. */
+  requestTimes(): number[] {
+    return [...this.#requestTimes];
+  }
+
+  /** The most weighted requests seen in any sliding window of `windowMs`. */
+  maxRequestsIn(windowMs: number): number {
+    const t = this.#requestTimes;
+    let max = 0;
+    for (let i = 0, j = 0; j < t.length; j++) {
+      while ((t[j] as number) - (t[i] as number) >= windowMs) i++;
+      max = Math.max(max, j - i + 1);
+    }
+    return max;
+  }
+
+  /** Requests per sliding minute at most so far. */
+  requestsPerMinute(): number {
+    return this.maxRequestsIn(60_000);
+  }
+
+  /** order.status requests per order (by orderId; unresolved client ids as `<symbol>|c:<id>`). */
+  pollCounts(): Map<string, number> {
+    return new Map(this.#polls);
+  }
+
+  stats(): BinanceUsdmSimStats {
+    this.#rollWindow(this.now());
+    return {
+      openSockets: this.sockets.length,
+      ...this.#stats,
+      answers: { ...this.#stats.answers },
+      weightLimit: this.#weightLimit,
+      rateWindowMs: this.#windowMs,
+      weightInWindow: this.#window.count,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // HTTP: the WebSocket API has no REST side here.
+
+  protected onHttp(req: SimHttpRequest): SimHttpResponse {
+    return { status: 404, body: JSON.stringify({ code: -1000, msg: `no HTTP endpoint ${req.path} on the WebSocket API simulator` }) };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // WebSocket
+
+  protected onConnection(socket: SimSocket): void {
+    this.#stats.connectionsAccepted++;
+    const state: SocketState = { outstanding: new Set() };
+    this.#state.set(socket, state);
+    socket.ws.on('pong', (data: Buffer) => {
+      this.#stats.pongsReceived++;
+      const payload = data.toString('utf8');
+      if (state.outstanding.delete(payload)) {
+        if (state.outstanding.size === 0) socket.clearTimer('pong-deadline');
+      } else {
+        this.#stats.pongsUnmatched++;
+      }
+      this.log({ direction: 'in', channel: 'ws', socketId: socket.id, text: payload, note: 'pong' });
+      this.changed();
+    });
+    this.#schedulePing(socket, state);
+    socket.setTimer('max-age', this.#maxAgeMs, () => {
+      this.#stats.connectionsExpired++;
+      this.terminate(socket, `connection older than ${this.#maxAgeMs} ms`);
+      this.changed();
+    });
+  }
+
+  #schedulePing(socket: SimSocket, state: SocketState): void {
+    socket.setTimer('ping', this.#pingIntervalMs, () => {
+      if (!socket.isOpen) return;
+      const payload = `sim-ping-${++this.#pingSeq}`;
+      state.outstanding.add(payload);
+      socket.ws.ping(payload);
+      this.#stats.pingsSent++;
+      this.log({ direction: 'out', channel: 'ws', socketId: socket.id, text: payload, note: 'ping' });
+      if (state.outstanding.size === 1) {
+        socket.setTimer('pong-deadline', this.#pongTimeoutMs, () => {
+          this.#stats.heartbeatTimeouts++;
+          this.terminate(socket, `no pong within ${this.#pongTimeoutMs} ms of a ping`);
+          this.changed();
+        });
+      }
+      this.changed();
+      this.#schedulePing(socket, state);
+    });
+  }
+
+  protected onText(socket: SimSocket, text: string): void {
+    this.#stats.framesReceived++;
+    const now = this.now();
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.#answerError(socket, null, { status: 400, code: -1013, msg: 'Invalid JSON request.' }, undefined);
+      return;
+    }
+    const m = msg !== null && typeof msg === 'object' && !Array.isArray(msg) ? (msg as Record<string, unknown>) : {};
+    const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+    if (m.method !== 'order.status') {
+      this.#answerError(socket, id, { status: 400, code: -1020, msg: `Unsupported method ${JSON.stringify(m.method ?? null)} (the simulator answers order.status only).` }, undefined);
+      return;
+    }
+    const params = m.params !== null && typeof m.params === 'object' && !Array.isArray(m.params) ? (m.params as Record<string, unknown>) : {};
+    const wantLimits = this.#includeRateLimits && params.returnRateLimits !== false;
+
+    // Weight first: Binance counts refused requests too.
+    this.#rollWindow(now);
+    if (now < this.#bannedUntil) {
+      this.#stats.banned++;
+      this.#answerError(socket, id, this.#banRefusal(now), wantLimits);
+      return;
+    }
+    if (this.#rejectOverLimit && this.#window.count + 1 > this.#weightLimit) {
+      this.#window.rejected++;
+      if (this.#banAfter > 0 && this.#window.rejected > this.#banAfter) {
+        this.#bannedUntil = now + this.#banMs;
+        this.#stats.banned++;
+        this.#answerError(socket, id, this.#banRefusal(now), wantLimits);
+        return;
+      }
+      this.#stats.rateLimited++;
+      const retryAfter = this.#window.start + this.#windowMs;
+      this.#answerError(
+        socket,
+        id,
+        {
+          status: 429,
+          code: -1003,
+          msg: `Too many requests; current limit is ${this.#weightLimit} requests per ${this.#windowInterval.intervalNum} ${this.#windowInterval.interval}. Please use the websocket for live updates to avoid polling the API.`,
+          data: { serverTime: now, retryAfter },
+        },
+        wantLimits,
+      );
+      return;
+    }
+    this.#window.count++;
+    this.#stats.maxWeightInWindow = Math.max(this.#stats.maxWeightInWindow, this.#window.count);
+    this.#stats.orderStatusRequests++;
+    this.#requestTimes.push(now);
+
+    const refusal = this.#check(params, text, now);
+    if ('status' in refusal) {
+      this.#answerError(socket, id, refusal, wantLimits);
+      return;
+    }
+    const order = refusal.order;
+    if (!order) {
+      this.#answerError(socket, id, { status: 400, code: -2013, msg: MSG['-2013'] }, wantLimits);
+      return;
+    }
+    let answer = binanceUsdmSuccessText(id, binanceUsdmResultText(this.#truthOf(order)), wantLimits ? this.#rateLimits() : undefined);
+    const fault = this.#malformed.shift();
+    if (fault) {
+      answer = malform(answer, fault.kind);
+      this.#stats.malformedSent++;
+      this.#count('malformed');
+      this.sendText(socket, answer, `malformed:${fault.kind}`);
+      fault.resolve(answer);
+      return;
+    }
+    this.#count('200');
+    this.sendText(socket, answer, 'answer');
+  }
+
+  /** Validates params, key, time and signature; finds the order (undefined = -2013). */
+  #check(params: Record<string, unknown>, text: string, now: number): Refusal | { order: SimOrder | undefined } {
+    const missing = (name: string): Refusal => ({ status: 400, code: -1102, msg: `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.` });
+    const names = Object.keys(params);
+    const unknown = names.filter((k) => !KNOWN_PARAMS.has(k));
+    if (unknown.length > 0) {
+      return { status: 400, code: -1104, msg: `Not all sent parameters were read; read '${names.length - unknown.length}' parameter(s) but was sent '${names.length}'.` };
+    }
+    const apiKey = params.apiKey;
+    if (typeof apiKey !== 'string' || apiKey.length === 0) return { status: 400, code: -2014, msg: MSG['-2014'] };
+    const secret = this.#hmac.get(apiKey);
+    const edKey = this.#ed25519.get(apiKey);
+    if (secret === undefined && edKey === undefined) return { status: 401, code: -2015, msg: MSG['-2015'] };
+
+    const timestamp = typeof params.timestamp === 'number' ? exactIntegerAt(text, ['params', 'timestamp']) : undefined;
+    if (timestamp === undefined) return missing('timestamp');
+    let recvWindow = 5_000;
+    if (params.recvWindow !== undefined) {
+      const rw = typeof params.recvWindow === 'number' ? exactIntegerAt(text, ['params', 'recvWindow']) : undefined;
+      if (rw === undefined || Number(rw) <= 0 || Number(rw) > 60_000) {
+        return { status: 400, code: -1130, msg: "Data sent for parameter 'recvWindow' is not valid." };
+      }
+      recvWindow = Number(rw);
+    }
+    const ts = Number(timestamp);
+    if (ts >= now + 1_000) return { status: 400, code: -1021, msg: MSG['-1021-ahead'] };
+    if (now - ts > recvWindow) return { status: 400, code: -1021, msg: MSG['-1021-late'] };
+
+    const signature = params.signature;
+    if (typeof signature !== 'string' || signature.length === 0) return missing('signature');
+    const signed: Record<string, BinanceUsdmParam> = {};
+    for (const k of names) {
+      if (k === 'signature') continue;
+      const v = params[k];
+      if (typeof v === 'string' || typeof v === 'boolean') signed[k] = v;
+      else if (typeof v === 'number') signed[k] = { int: rawJsonValueAt(text, ['params', k]) ?? String(v) };
+      else return { status: 400, code: -1100, msg: `Illegal characters found in parameter '${k}'.` };
+    }
+    const payload = binanceUsdmSignaturePayload(signed);
+    const ok = secret !== undefined ? verifyHmacSha256Hex(secret, payload, signature) : verifyEd25519Base64(edKey as KeyObject, payload, signature);
+    if (!ok) return { status: 400, code: -1022, msg: MSG['-1022'] };
+
+    const symbol = params.symbol;
+    if (typeof symbol !== 'string' || symbol.length === 0) return missing('symbol');
+    let orderId: string | undefined;
+    if (params.orderId !== undefined) {
+      orderId = typeof params.orderId === 'number' ? exactIntegerAt(text, ['params', 'orderId']) : undefined;
+      if (orderId === undefined) return { status: 400, code: -1130, msg: "Data sent for parameter 'orderId' is not valid." };
+    }
+    const clientId = typeof params.origClientOrderId === 'string' && params.origClientOrderId.length > 0 ? params.origClientOrderId : undefined;
+    if (orderId === undefined && clientId === undefined) {
+      return { status: 400, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" };
+    }
+    const resolved = orderId ?? this.#byClientId.get(`${symbol}|${clientId}`);
+    const pollKey = resolved ?? `${symbol}|c:${clientId}`;
+    this.#polls.set(pollKey, (this.#polls.get(pollKey) ?? 0) + 1);
+    const order = resolved === undefined ? undefined : this.#orders.get(resolved);
+    if (!order || order.lc.symbol !== symbol) return { order: undefined };
+    if (clientId !== undefined && this.#truthOf(order).clientOrderId !== clientId) return { order: undefined };
+    if (!this.#findable(order, now)) return { order: undefined };
+    return { order };
+  }
+
+  /** Official doc: CANCELED/EXPIRED without fills after 3 days, and anything after 90 days, "will not be found". */
+  #findable(o: SimOrder, now: number): boolean {
+    const age = now - o.time;
+    if (age > this.#retentionMs) return false;
+    const step = o.steps[o.index] as BinanceUsdmStep;
+    const unfilledGone = (step.status === 'CANCELED' || step.status === 'EXPIRED' || step.status === 'EXPIRED_IN_MATCH') && step.executedQty === '0';
+    return !(unfilledGone && age > this.#unfilledRetentionMs);
+  }
+
+  #banRefusal(now: number): Refusal {
+    return {
+      status: 418,
+      code: -1003,
+      msg: `Way too many requests; IP banned until ${this.#bannedUntil}. Please use the websocket for live updates to avoid bans.`,
+      data: { serverTime: now, retryAfter: this.#bannedUntil },
+    };
+  }
+
+  #answerError(socket: SimSocket, id: string | number | null, r: Refusal, wantLimits: boolean | undefined): void {
+    const text = binanceUsdmErrorText(id, r.status, r.code, r.msg, {
+      ...(r.data ? { data: r.data } : {}),
+      ...(wantLimits ? { rateLimits: this.#rateLimits() } : {}),
+    });
+    this.#count(String(r.code));
+    this.sendText(socket, text, `error ${r.code}`);
+  }
+
+  #rateLimits(): BinanceUsdmRateLimit[] {
+    return [{ rateLimitType: 'REQUEST_WEIGHT', ...this.#windowInterval, limit: this.#weightLimit, count: this.#window.count }];
+  }
+
+  #rollWindow(now: number): void {
+    const start = Math.floor(now / this.#windowMs) * this.#windowMs;
+    if (start !== this.#window.start) this.#window = { start, count: 0, rejected: 0 };
+  }
+
+  #count(outcome: string): void {
+    this.#stats.answers[outcome] = (this.#stats.answers[outcome] ?? 0) + 1;
+  }
+
+  #truthOf(o: SimOrder): BinanceUsdmOrderTruth {
+    return binanceUsdmTruthOf(o.lc, o.steps[o.index] as BinanceUsdmStep, { time: o.time, updateTime: o.updateTime }, this.#instruments);
+  }
+}
+
+function malform(answer: string, kind: BinanceUsdmMalformedKind): string {
+  switch (kind) {
+    case 'invalid-json':
+      return answer.slice(0, answer.indexOf('"price"'));
+    case 'wrong-types':
+      return answer.replace(/"origQty":"[^"]*"/, '"origQty":"ten"').replace(/"executedQty":"[^"]*"/, '"executedQty":true');
+    case 'unknown-status':
+      return answer.replace(/"status":"[A-Z_]+"/, '"status":"NEW_ADL"');
+    case 'float-order-id':
+      return answer.replace(/"orderId":(\d)(\d+)/, (_m, first: string, rest: string) => `"orderId":${first}.${rest}e${rest.length}`);
+  }
+}
