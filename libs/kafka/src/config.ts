@@ -10,6 +10,8 @@ export const kafkaEnvSchema = z.object({
   ORDERSTREAM_ORDER_PARTITIONS: intFromEnv(1, 1000).default(3),
   ORDERSTREAM_REPLICATION_FACTOR: intFromEnv(1, 10).default(1),
   LOG_LEVEL: logLevel(),
+  /** consumer group session timeout: how soon a crashed instance's partitions move to the others (≥ 6000) */
+  ORDERSTREAM_SESSION_TIMEOUT_MS: intFromEnv(6_000, 300_000).default(10_000),
 });
 
 export type KafkaEnv = z.infer<typeof kafkaEnvSchema>;

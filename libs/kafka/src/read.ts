@@ -39,6 +39,17 @@ export async function readTopicToEnd(
         () => reject(new Error(`reading ${topic} to its end timed out; partitions still pending: ${[...pending].join(',')}`)),
         options.timeoutMs ?? 60_000,
       );
+      const progressed = (partition: number, lastOffset: string) => {
+        const end = ends.get(partition);
+        if (end !== undefined && BigInt(lastOffset) + 1n >= end) pending.delete(partition);
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      // Also fired for batches that read_committed filtered to nothing (aborted transactions and their markers
+      // at the end of a partition), which never reach eachBatch: without it, such a tail would never be "read".
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => progressed(payload.partition, payload.lastOffset));
       consumer
         .run({
           autoCommit: false,
@@ -48,13 +59,6 @@ export async function readTopicToEnd(
             for (const m of batch.messages) {
               if (BigInt(m.offset) >= end) break;
               records.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} });
-            }
-            // With transactions the last offsets below the watermark may be control records, never delivered:
-            // the batch's lastOffset says how far the partition has been read.
-            if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition);
-            if (pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
             }
           },
         })

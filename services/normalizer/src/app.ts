@@ -14,6 +14,7 @@ export interface NormalizerDeps {
   logger: Logger;
   /** how often to log progress; 0 disables */
   progressEveryMs?: number;
+  sessionTimeoutMs?: number;
 }
 
 export interface NormalizerStats {
@@ -54,6 +55,7 @@ export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
         groupId: deps.groupId,
         inputTopic: deps.topics.raw,
         logger,
+        ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
         process: (records) => ({
           outputs: records.flatMap((record) => {
             const { outcome, outputs } = normalizeRecord(record, recordDeps);

@@ -18,6 +18,7 @@ const app = createNormalizerApp({
   reference,
   serde: serdes,
   logger,
+  sessionTimeoutMs: config.ORDERSTREAM_SESSION_TIMEOUT_MS,
 });
 onShutdown(() => app.stop(), logger);
 await app.start();

@@ -13,6 +13,7 @@ const app = createOrderStateApp({
   groupId: config.ORDER_STATE_GROUP_ID,
   serde: orderSerdes(),
   logger,
+  sessionTimeoutMs: config.ORDERSTREAM_SESSION_TIMEOUT_MS,
 });
 onShutdown(() => app.stop(), logger);
 await app.start();

@@ -16,8 +16,8 @@ export async function binanceUsdmRig(account: string, lifecycles: number, seed: 
     venue: 'binance-usdm', account, client, reference: {},
     ready: () => sim.waitForConnections(1, 20_000),
     trackRequests: () => script.map((l) => ({ venue: 'binance-usdm', account, symbol: l.symbol, orderId: l.orderId })),
-    play: async () => {
-      await sim.play(script, { intervalMs: 20 });
+    play: async (intervalMs = 20) => {
+      await sim.play(script, { intervalMs });
     },
     expected: () =>
       new Map([...sim.truth().values()].map((t) => {

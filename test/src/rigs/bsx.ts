@@ -15,8 +15,8 @@ export async function bsxRig(account: string, lifecycles: number, seed: number):
   return {
     venue: 'bsx', account, client, reference: {},
     ready: () => sim.waitForSubscribers(1, 20_000),
-    play: async () => {
-      await sim.play(sim.randomLifecycles(lifecycles, seed));
+    play: async (intervalMs = 0) => {
+      await sim.play(sim.randomLifecycles(lifecycles, seed), { intervalMs });
     },
     disrupt: async () => {
       const live = sim.liveOrderIds();

@@ -11,8 +11,8 @@ export interface VenueRig {
   ready(): Promise<void>;
   /** polled venues: the requests a downstream system writes to orders.track.v1 so the collector polls them */
   trackRequests?(): { venue: string; account: string; symbol: string; orderId: string }[];
-  /** plays the scripted lifecycles; resolves when the simulator has sent (or reached) every final state */
-  play(): Promise<void>;
+  /** plays the scripted lifecycles, `intervalMs` between frames; resolves when every final state was sent */
+  play(intervalMs?: number): Promise<void>;
   /**
    * Optional second act, after the state has converged once: something the world does (a disconnect while
    * orders finish). Resolves with how many orders it affected.

@@ -10,8 +10,8 @@ export async function webseaRig(account: string, lifecycles: number, seed: numbe
   return {
     venue: 'websea', account, client, reference: {},
     ready: () => sim.waitForSubscribers(1, 20_000),
-    play: async () => {
-      await sim.play(sim.randomLifecycles(lifecycles, seed));
+    play: async (intervalMs = 0) => {
+      await sim.play(sim.randomLifecycles(lifecycles, seed), { intervalMs });
     },
     expected: () =>
       new Map([...sim.truth().values()].map((t) => {

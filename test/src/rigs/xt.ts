@@ -12,8 +12,8 @@ export async function xtRig(account: string, lifecycles: number, seed: number): 
   return {
     venue: 'xt', account, client, reference,
     ready: () => sim.waitForSubscribers(1, 20_000),
-    play: async () => {
-      await sim.play(sim.randomLifecycles(lifecycles, seed));
+    play: async (intervalMs = 0) => {
+      await sim.play(sim.randomLifecycles(lifecycles, seed), { intervalMs });
     },
     expected: () =>
       new Map([...sim.truth().values()].map((t) => {
