@@ -10,15 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, sleep } from '@orderstream/kit';
-import { createKafka, ensurePipelineTopics, headerString, orderSerdes, readTopicToEnd, topicNames, type Kafka, type TopicNames } from '@orderstream/kafka';
-import type { CanonicalOrder } from '@orderstream/schemas';
-import { mapperLookup, type ReferenceData } from '@orderstream/venues';
+import { createKafka, ensurePipelineTopics, orderSerdes, topicNames, type Kafka, type TopicNames } from '@orderstream/kafka';
+import type { ReferenceData } from '@orderstream/venues';
 import { createCollectorApp, type CollectorApp } from '@orderstream/collector';
-import { normalizeRecord } from '@orderstream/normalizer';
-import { uniqueName, waitFor } from '@orderstream/testing';
+import { uniqueName } from '@orderstream/testing';
 import { testBrokers } from '@orderstream/testing/vitest';
 import { loopringRig } from './rigs/loopring.js';
-import { pickChecked, type VenueRig } from './rigs/types.js';
+import type { VenueRig } from './rigs/types.js';
+import { expectCanonicalExactlyOnce, expectedOf, expectStateProgression, waitForStateTopic } from './support/checks.js';
 import { webseaRig } from './rigs/websea.js';
 import { xtRig } from './rigs/xt.js';
 import { ServiceProcess } from './support/processes.js';
@@ -93,52 +92,14 @@ describe('crash recovery: SIGKILL normalizer and order-state mid-stream', () => 
     expect(normalizer.starts).toBeGreaterThan(KILLS_EACH);
     expect(orderState.starts).toBeGreaterThan(KILLS_EACH);
 
-    // The truth, and the state topic converging to it (decoded as any downstream reader would).
-    const expected = new Map<string, Partial<CanonicalOrder>>();
-    for (const rig of rigs) for (const [key, e] of rig.expected()) expected.set(key, pickChecked(e));
+    const expected = expectedOf(rigs);
     expect(expected.size).toBe(LIFECYCLES * rigs.length);
-    const latestState = async () => {
-      const latest = new Map<string, CanonicalOrder>();
-      for (const r of await readTopicToEnd(kafka, topics.state)) latest.set(String(r.key), serdes.decodeState(r.value as Buffer).order);
-      return latest;
-    };
-    const differences = (latest: Map<string, CanonicalOrder>) =>
-      [...expected].filter(([key, want]) => {
-        const got = latest.get(key) as unknown as Record<string, unknown> | undefined;
-        return !got || Object.entries(want).some(([k, v]) => got[k] !== v);
-      });
-    let lastDiff: [string, Partial<CanonicalOrder>][] = [];
-    await waitFor(async () => (lastDiff = differences(await latestState())).length === 0, {
-      timeoutMs: 120_000, intervalMs: 2_000, description: 'orders.state.v1 to equal the simulators\' truth after the crashes',
-    }).catch((error: unknown) => {
-      throw new Error(`${String(error)}; ${lastDiff.length} orders differ, e.g. ${JSON.stringify(lastDiff[0])}`);
-    });
-
-    // Exactly once: every raw frame's canonical records appear once; nothing appears without a raw frame.
-    const raw = await readTopicToEnd(kafka, topics.raw);
-    const want = new Map<string, number>();
-    let orderUpdates = 0;
-    for (const r of raw) {
-      if (headerString(r.headers, 'frame-kind') !== 'data') continue;
-      const outputs = normalizeRecord(r, {
-        lookup: mapperLookup, reference, topics, encode: serdes.encodeCanonical, encodeMarker: serdes.encodeMarker, canonicalPartitions: 4,
-      }).outputs.filter((o) => o.topic === topics.canonical);
-      if (outputs.length > 0) want.set(`${r.partition}:${r.offset}`, outputs.length);
-      orderUpdates += outputs.length;
-    }
+    await waitForStateTopic(kafka, topics, expected);
+    const { records: orderUpdates, frames } = await expectCanonicalExactlyOnce(kafka, topics, reference, 4);
     expect(orderUpdates).toBeGreaterThanOrEqual(5_000);
-    const got = new Map<string, number>();
-    for (const r of await readTopicToEnd(kafka, topics.canonical)) {
-      const v = serdes.decodeCanonicalTopic(r.value as Buffer);
-      const source = v.kind === 'order' ? v.order.source : v.marker.source;
-      const id = `${source.partition}:${source.offset}`;
-      got.set(id, (got.get(id) ?? 0) + 1);
-    }
-    const wrong = [...new Set([...want.keys(), ...got.keys()])].filter((id) => want.get(id) !== got.get(id));
-    expect(wrong.slice(0, 5).map((id) => `${id}: want ${want.get(id) ?? 0}, got ${got.get(id) ?? 0}`)).toEqual([]);
-    expect(got.size).toBe(want.size);
+    const stateRecords = await expectStateProgression(kafka, topics);
     console.info(
-      `crash test: ${orderUpdates} canonical records from ${want.size} raw frames, each exactly once; ${expected.size} orders equal the truth; ` +
+      `crash test: ${orderUpdates} canonical records from ${frames} raw frames, each exactly once; ${stateRecords} state records, none repeated; ${expected.size} orders equal the truth; ` +
         `normalizer started ${normalizer.starts}×, order-state ${orderState.starts}× (${kills.normalizer} and ${kills['order-state']} SIGKILLs)`,
     );
   }, 400_000);

@@ -6,3 +6,4 @@ export * from './read.js';
 export * from './config.js';
 export * from './dead-letter.js';
 export * from './avro/index.js';
+export * from './groups.js';
