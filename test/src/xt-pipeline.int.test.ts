@@ -16,7 +16,7 @@ import { SCHEMA_DIR, SCHEMA_FILES, type OrderState } from '@orderstream/schemas'
 import { mapperLookup, XtClient, xtClientConfigSchema, xtExpectedCanonical, XtSimulator, type XtLifecycle } from '@orderstream/venues';
 import { createCollectorApp, type CollectorApp } from '@orderstream/collector';
 import { createNormalizerApp, type NormalizerApp } from '@orderstream/normalizer';
-import { createOrderStateApp, type OrderStateApp } from '@orderstream/order-state';
+import { createOrderStateApp, createOrderStateMetrics, createQueryServer, tallyOrders, type OrderStateApp, type QueryServer } from '@orderstream/order-state';
 import { uniqueName, waitFor } from '@orderstream/testing';
 import { testBrokers } from '@orderstream/testing/vitest';
 
@@ -44,6 +44,8 @@ describe('XT end to end', () => {
   let collector: CollectorApp;
   let normalizer: NormalizerApp;
   let orderState: OrderStateApp;
+  let api: QueryServer;
+  let apiUrl: string;
   const logger = silentLogger();
 
   beforeAll(async () => {
@@ -59,11 +61,18 @@ describe('XT end to end', () => {
       serde: serdes, logger, progressEveryMs: 0,
     });
     orderState = createOrderStateApp({ kafka, topics, groupId: uniqueName('order-state'), serde: serdes, logger, progressEveryMs: 0 });
+    const metrics = createOrderStateMetrics({
+      stats: orderState.stats, ready: orderState.isReady,
+      ordersByStatus: () => tallyOrders(orderState.store.values()).byStatus, ordersByVenue: () => tallyOrders(orderState.store.values()).byVenue,
+    });
+    api = createQueryServer({ store: orderState.store, isReady: orderState.isReady, isHealthy: orderState.isHealthy, metrics: metrics.render, logger }, { port: 0 });
+    apiUrl = (await api.start()).url;
     await Promise.all([collector.start(), normalizer.start(), orderState.start()]);
     await sim.waitForSubscribers(1, 20_000);
   });
 
   afterAll(async () => {
+    await api?.stop();
     await collector?.stop();
     await Promise.all([normalizer?.stop(), orderState?.stop()]);
     await sim?.stop();
@@ -117,6 +126,15 @@ describe('XT end to end', () => {
       // records of an order are keyed by orderKey on the same partition as its canonical records
       expect(record?.key?.toString()).toBe(key);
     }
+
+    // the query API serves the same state
+    expect((await fetch(`${apiUrl}/readyz`)).status).toBe(200);
+    const [someKey, someRecord] = [...latest][0] as [string, InRecord];
+    const served = (await (await fetch(`${apiUrl}/orders/${encodeURIComponent(someKey)}`)).json()) as OrderState;
+    expect(served).toEqual(decodeWithAvscOnly(stateType, fingerprint, someRecord.value as Buffer));
+    const filled = (await (await fetch(`${apiUrl}/orders?venue=xt&account=${ACCOUNT}&status=FILLED&limit=1000`)).json()) as { orders: OrderState[] };
+    expect(filled.orders.map((o) => o.order.orderKey).sort()).toEqual([...expected].filter(([, e]) => e.status === 'FILLED').map(([k]) => k).sort());
+    expect(await (await fetch(`${apiUrl}/metrics`)).text()).toMatch(/^orderstream_order_state_orders 60$/m);
 
     // the state topic is compacted
     expect((await describeTopicConfigs(kafka, topics.state))['cleanup.policy']).toBe('compact');

@@ -1,5 +1,5 @@
 import type { Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
-import { errorMessage, type Logger } from '@orderstream/kit';
+import { errorMessage, KafkaError, type Logger } from '@orderstream/kit';
 
 /** A consumed record, as the per-record logic sees it. */
 export interface InRecord {
@@ -45,6 +45,11 @@ export interface PipelineOptions {
   logger: Logger;
   /** consumer group session timeout; a crashed instance's partitions move after this long */
   sessionTimeoutMs?: number;
+  /**
+   * The consumer crashed and kafkajs will not restart it: the service must not sit idle. Services exit (a
+   * supervisor restarts them); the default logs at fatal level.
+   */
+  onFatal?: (error: Error) => void;
   /** called after each committed batch */
   onBatchDone?: (info: { partition: number; records: number; outputs: number; lastOffset: string }) => void;
 }
@@ -128,6 +133,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   async function prepare(partitions: number[]): Promise<void> {
     for (const p of partitions) {
+      await producers.get(p)?.disconnect().catch(() => undefined); // left by a failed earlier preparation
       const producer = kafka.producer({
         transactionalId: `${groupId}.${inputTopic}.${p}`,
         idempotent: true,
@@ -157,6 +163,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     logger.info({ partitions, committed: partitions.map((p) => String(committed.get(p))) }, 'pipeline partitions prepared');
   }
 
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) return;
+    logger.fatal({ err: errorMessage(payload.error) }, 'consumer crashed and will not restart');
+    options.onFatal?.(payload.error);
+  });
+
   await consumer.connect();
   await consumer.subscribe({ topic: inputTopic, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
@@ -165,7 +177,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const p = batch.partition;
-      if (!owned.has(p)) await ensurePrepared([p]);
+      if (!owned.has(p)) {
+        try {
+          await ensurePrepared([p]);
+        } catch (error) {
+          throw new KafkaError('KAFKA_UNAVAILABLE', `preparing partition ${p} failed: ${errorMessage(error)}`, { retriable: true });
+        }
+      }
       const floor = committed.get(p) ?? 0n;
       const records: InRecord[] = [];
       for (const m of batch.messages) {
@@ -189,7 +207,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         logger.warn({ partition: p, err: errorMessage(error) }, 'transaction failed: aborting, re-preparing the partition and re-reading the batch');
         await txn.abort().catch(() => undefined);
         await release([p]);
-        throw error;
+        // kafkajs restarts a crashed consumer only for errors it deems retriable, judged on the root cause: a
+        // failed transaction always is (it was aborted; the batch is read again from the committed offset).
+        throw new KafkaError('KAFKA_UNAVAILABLE', `transaction on partition ${p} failed: ${errorMessage(error)}`, { retriable: true });
       }
       committed.set(p, BigInt(next));
       result.onCommitted?.();

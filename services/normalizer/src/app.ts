@@ -15,6 +15,8 @@ export interface NormalizerDeps {
   /** how often to log progress; 0 disables */
   progressEveryMs?: number;
   sessionTimeoutMs?: number;
+  /** the consumer stopped for good (services exit so a supervisor restarts them) */
+  onFatal?: (error: Error) => void;
 }
 
 export interface NormalizerStats {
@@ -56,6 +58,7 @@ export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
         inputTopic: deps.topics.raw,
         logger,
         ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
+        ...(deps.onFatal ? { onFatal: deps.onFatal } : {}),
         process: (records) => ({
           outputs: records.flatMap((record) => {
             const { outcome, outputs } = normalizeRecord(record, recordDeps);

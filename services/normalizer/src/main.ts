@@ -19,6 +19,8 @@ const app = createNormalizerApp({
   serde: serdes,
   logger,
   sessionTimeoutMs: config.ORDERSTREAM_SESSION_TIMEOUT_MS,
+  // Never sit idle with a dead consumer: exit, and let the supervisor (compose, systemd, k8s) restart us.
+  onFatal: () => process.exit(70),
 });
 onShutdown(() => app.stop(), logger);
 await app.start();

@@ -21,6 +21,8 @@ export interface OrderStateDeps {
   logger: Logger;
   progressEveryMs?: number;
   sessionTimeoutMs?: number;
+  /** the consumer stopped for good (services exit so a supervisor restarts them) */
+  onFatal?: (error: Error) => void;
 }
 
 export interface OrderStateStats {
@@ -38,6 +40,8 @@ export interface OrderStateApp {
   stats(): OrderStateStats;
   /** restored and consuming every assigned partition */
   isReady(): boolean;
+  /** false once the consumer has stopped for good */
+  isHealthy(): boolean;
   /** partitions this instance owns (and whose state it serves) */
   partitions(): number[];
   readonly store: OrderStore;
@@ -101,6 +105,7 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
   let restored = 0;
   let pipeline: Pipeline | undefined;
   let progress: NodeJS.Timeout | undefined;
+  let healthy = true;
 
   /** Loads the given partitions of the state topic into the store (read_committed): this instance's share. */
   async function restore(partitions: number[]): Promise<void> {
@@ -121,7 +126,8 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
   return {
     store,
     stats,
-    isReady: () => pipeline?.ready() ?? false,
+    isReady: () => healthy && (pipeline?.ready() ?? false),
+    isHealthy: () => healthy,
     partitions: () => [...(pipeline?.owned ?? [])].sort((a, b) => a - b),
     async start() {
       pipeline = await startPipeline({
@@ -130,6 +136,10 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
         inputTopic: deps.topics.canonical,
         logger,
         ...(deps.sessionTimeoutMs ? { sessionTimeoutMs: deps.sessionTimeoutMs } : {}),
+        onFatal: (error) => {
+          healthy = false;
+          deps.onFatal?.(error);
+        },
         prepare: restore,
         release: (partitions) => store.dropPartitions(partitions),
         process: (records): BatchResult => {

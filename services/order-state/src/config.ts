@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { parseConfig } from '@orderstream/kit';
+import { intFromEnv, parseConfig } from '@orderstream/kit';
 import { kafkaEnvSchema } from '@orderstream/kafka';
 
 /** Environment of order-state (README: "Configuration"). The only file that reads process.env. */
 export const orderStateEnvSchema = kafkaEnvSchema.extend({
   ORDER_STATE_GROUP_ID: z.string().min(1).default('orderstream-order-state'),
+  /** query API and metrics (docs/query-api.md); 0 picks a free port */
+  ORDER_STATE_HTTP_PORT: intFromEnv(0, 65_535).default(8080),
+  ORDER_STATE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type OrderStateConfig = z.infer<typeof orderStateEnvSchema>;

@@ -180,7 +180,7 @@ export function selectOrders(states: Iterable<OrderState>, query: OrdersQuery): 
     if ((venue !== undefined && o.venue !== venue) || (account !== undefined && o.account !== account) || (statuses && !statuses.has(o.status))) continue;
     total++;
     const key = o.orderKey;
-    if (after !== undefined && key < after) continue;
+    if (after !== undefined && key <= after) continue;
     if (heap.length < cap) {
       heap.push(state);
       siftUp(heap, heap.length - 1);

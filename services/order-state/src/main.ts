@@ -1,6 +1,8 @@
 import { createLogger, onShutdown } from '@orderstream/kit';
 import { createKafka, ensurePipelineTopics, orderSerdes, topicLayoutFromEnv, topicNames } from '@orderstream/kafka';
 import { createOrderStateApp } from './app.js';
+import { createQueryServer } from './http.js';
+import { createOrderStateMetrics, tallyOrders } from './metrics.js';
 import { loadOrderStateConfig } from './config.js';
 
 const config = loadOrderStateConfig();
@@ -14,6 +16,24 @@ const app = createOrderStateApp({
   serde: orderSerdes(),
   logger,
   sessionTimeoutMs: config.ORDERSTREAM_SESSION_TIMEOUT_MS,
+  // Never sit idle with a dead consumer: exit, and let the supervisor (compose, systemd, k8s) restart us.
+  onFatal: () => process.exit(70),
 });
-onShutdown(() => app.stop(), logger);
+const metrics = createOrderStateMetrics({
+  stats: app.stats,
+  ordersByStatus: () => tallyOrders(app.store.values()).byStatus,
+  ordersByVenue: () => tallyOrders(app.store.values()).byVenue,
+  ready: app.isReady,
+});
+const http = createQueryServer(
+  { store: app.store, isReady: app.isReady, isHealthy: app.isHealthy, metrics: metrics.render, logger, onRequest: metrics.observeRequest },
+  { host: config.ORDER_STATE_HTTP_HOST, port: config.ORDER_STATE_HTTP_PORT },
+);
+// The API answers /healthz and /readyz (not ready) while the store is restored.
+const { url } = await http.start();
+logger.info({ url }, 'query API listening');
+onShutdown(async () => {
+  await app.stop();
+  await http.stop();
+}, logger);
 await app.start();

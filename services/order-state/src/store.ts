@@ -29,8 +29,8 @@ export class OrderStore {
     return this.#orders.size;
   }
 
-  values(): IterableIterator<OrderState> {
-    return [...this.#orders.values()].map((e) => e.state)[Symbol.iterator]();
+  *values(): IterableIterator<OrderState> {
+    for (const e of this.#orders.values()) yield e.state;
   }
 
   /**
