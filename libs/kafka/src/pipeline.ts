@@ -1,5 +1,5 @@
 import type { Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
-import { errorMessage, KafkaError, type Logger } from '@orderstream/kit';
+import { backoffDelay, errorMessage, KafkaError, sleep, type Logger } from '@orderstream/kit';
 
 /** A consumed record, as the per-record logic sees it. */
 export interface InRecord {
@@ -60,6 +60,12 @@ export interface Pipeline {
   readonly owned: ReadonlySet<number>;
   /** true once joined and every assigned partition is prepared (a store restored): it serves current data */
   ready(): boolean;
+  /**
+   * Produces records for an owned partition in a transaction of that partition's producer, serialized with its
+   * batches (housekeeping such as retention tombstones). Resolves false, producing nothing, when the partition is
+   * not (or no longer) owned.
+   */
+  produceFor(partition: number, records: OutRecord[]): Promise<boolean>;
   readonly consumer: Consumer;
 }
 
@@ -103,6 +109,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       await producer?.disconnect().catch(() => undefined);
     }
     options.release?.(partitions);
+  }
+
+  /** Work on one partition's producer runs one at a time: batches and housekeeping never interleave. */
+  const locks = new Map<number, Promise<unknown>>();
+  function withPartition<T>(p: number, fn: () => Promise<T>): Promise<T> {
+    const run = (locks.get(p) ?? Promise.resolve()).then(fn, fn);
+    locks.set(p, run.catch(() => undefined));
+    return run;
   }
 
   /** One preparation per partition at a time: two producers with one transactional id would fence each other. */
@@ -176,54 +190,91 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const p = batch.partition;
-      if (!owned.has(p)) {
-        try {
-          await ensurePrepared([p]);
-        } catch (error) {
-          throw new KafkaError('KAFKA_UNAVAILABLE', `preparing partition ${p} failed: ${errorMessage(error)}`, { retriable: true });
-        }
-      }
-      const floor = committed.get(p) ?? 0n;
-      const records: InRecord[] = [];
-      for (const m of batch.messages) {
-        if (BigInt(m.offset) < floor) continue; // committed by a previous owner: already in the outputs
-        records.push({ topic: batch.topic, partition: p, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} });
-      }
-      const last = batch.messages[batch.messages.length - 1] as { offset: string };
-      if (records.length === 0) {
-        resolveOffset(last.offset);
-        return;
-      }
-      const result = options.process(records);
-      const producer = producers.get(p) as Producer;
-      const next = (BigInt(last.offset) + 1n).toString();
-      const txn = await producer.transaction();
-      try {
-        if (result.outputs.length > 0) await txn.sendBatch({ acks: -1, topicMessages: groupByTopic(result.outputs) });
-        await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: inputTopic, partitions: [{ partition: p, offset: next }] }] });
-        await txn.commit();
-      } catch (error) {
-        logger.warn({ partition: p, err: errorMessage(error) }, 'transaction failed: aborting, re-preparing the partition and re-reading the batch');
-        await txn.abort().catch(() => undefined);
-        await release([p]);
-        // kafkajs restarts a crashed consumer only for errors it deems retriable, judged on the root cause: a
-        // failed transaction always is (it was aborted; the batch is read again from the committed offset).
-        throw new KafkaError('KAFKA_UNAVAILABLE', `transaction on partition ${p} failed: ${errorMessage(error)}`, { retriable: true });
-      }
-      committed.set(p, BigInt(next));
-      result.onCommitted?.();
-      resolveOffset(last.offset);
-      await heartbeat();
-      options.onBatchDone?.({ partition: p, records: records.length, outputs: result.outputs.length, lastOffset: last.offset });
+      await withPartition(batch.partition, () => handleBatch(batch, resolveOffset, heartbeat));
     },
   });
+
+  /**
+   * An abort that fails (coordinator moving or loading, e.g. just after a broker restart) is tried again: a
+   * transaction left open holds back every read_committed reader of its partitions until it is resolved.
+   */
+  async function abortWithRetries(txn: { abort(): Promise<void> }, p: number): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        await txn.abort();
+        return;
+      } catch (error) {
+        logger.warn({ partition: p, attempt, err: errorMessage(error) }, 'aborting the transaction failed; trying again');
+        await sleep(backoffDelay(attempt, { initialMs: 200, maxMs: 3_000, jitter: 0.3 }));
+      }
+    }
+  }
+
+  type BatchArgs = Parameters<NonNullable<Parameters<Consumer['run']>[0]>['eachBatch'] & {}>[0];
+  async function handleBatch(batch: BatchArgs['batch'], resolveOffset: BatchArgs['resolveOffset'], heartbeat: BatchArgs['heartbeat']): Promise<void> {
+    const p = batch.partition;
+    if (!owned.has(p)) {
+      try {
+        await ensurePrepared([p]);
+      } catch (error) {
+        logger.warn({ partition: p, err: errorMessage(error) }, 'preparing a partition failed; the batch will be read again');
+        throw new KafkaError('KAFKA_UNAVAILABLE', `preparing partition ${p} failed: ${errorMessage(error)}`, { retriable: true });
+      }
+    }
+    const floor = committed.get(p) ?? 0n;
+    const records: InRecord[] = [];
+    for (const m of batch.messages) {
+      if (BigInt(m.offset) < floor) continue; // committed by a previous owner: already in the outputs
+      records.push({ topic: batch.topic, partition: p, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} });
+    }
+    const last = batch.messages[batch.messages.length - 1] as { offset: string };
+    if (records.length === 0) {
+      resolveOffset(last.offset);
+      return;
+    }
+    const result = options.process(records);
+    const producer = producers.get(p) as Producer;
+    const next = (BigInt(last.offset) + 1n).toString();
+    const txn = await producer.transaction();
+    try {
+      if (result.outputs.length > 0) await txn.sendBatch({ acks: -1, topicMessages: groupByTopic(result.outputs) });
+      await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: inputTopic, partitions: [{ partition: p, offset: next }] }] });
+      await txn.commit();
+    } catch (error) {
+      logger.warn({ partition: p, err: errorMessage(error) }, 'transaction failed: aborting, re-preparing the partition and re-reading the batch');
+      await abortWithRetries(txn, p);
+      await release([p]);
+      // kafkajs restarts a crashed consumer only for errors it deems retriable, judged on the root cause: a
+      // failed transaction always is (it was aborted; the batch is read again from the committed offset).
+      throw new KafkaError('KAFKA_UNAVAILABLE', `transaction on partition ${p} failed: ${errorMessage(error)}`, { retriable: true });
+    }
+    committed.set(p, BigInt(next));
+    result.onCommitted?.();
+    resolveOffset(last.offset);
+    await heartbeat();
+    options.onBatchDone?.({ partition: p, records: records.length, outputs: result.outputs.length, lastOffset: last.offset });
+  }
   logger.info({ groupId, topic: inputTopic }, 'pipeline consuming (transactional)');
   let stopped = false;
   return {
     consumer,
     owned,
     ready: () => joined && preparing.size === 0 && [...assigned].every((p) => owned.has(p)),
+    produceFor: (p, records) =>
+      withPartition(p, async () => {
+        const producer = producers.get(p);
+        if (!owned.has(p) || !producer || records.length === 0) return false;
+        const txn = await producer.transaction();
+        try {
+          await txn.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
+          await txn.commit();
+          return true;
+        } catch (error) {
+          await txn.abort().catch(() => undefined);
+          logger.warn({ partition: p, err: errorMessage(error) }, 'housekeeping transaction failed; will be tried again');
+          return false;
+        }
+      }),
     async stop() {
       if (stopped) return;
       stopped = true;

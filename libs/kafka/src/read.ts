@@ -28,6 +28,7 @@ export async function readTopicToEnd(
   // Partitions whose end is at 0 (or whose log start equals its end) hold nothing to wait for.
   const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
   const records: InRecord[] = [];
+  const reached = new Map<number, string>();
   if (pending.size === 0) return records;
 
   const consumer = kafka.consumer({ groupId: `orderstream-reader-${randomUUID()}`, allowAutoTopicCreation: false });
@@ -36,10 +37,11 @@ export async function readTopicToEnd(
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`reading ${topic} to its end timed out; partitions still pending: ${[...pending].join(',')}`)),
+        () => reject(new Error(`reading ${topic} to its end timed out; partitions still pending: ${[...pending].map((p) => `${p} (end ${ends.get(p)}, read to ${reached.get(p) ?? 'nothing'})`).join(', ')}`)),
         options.timeoutMs ?? 60_000,
       );
       const progressed = (partition: number, lastOffset: string) => {
+        reached.set(partition, lastOffset);
         const end = ends.get(partition);
         if (end !== undefined && BigInt(lastOffset) + 1n >= end) pending.delete(partition);
         if (pending.size === 0) {

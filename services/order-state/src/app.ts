@@ -1,10 +1,11 @@
-import { AppError, errorMessage, type Logger } from '@orderstream/kit';
+import { AppError, errorMessage, nowEpochMicros, type Logger } from '@orderstream/kit';
 import {
   deadLetter, readTopicToEnd, startPipeline, type BatchResult, type CanonicalTopicValue, type InRecord, type Kafka,
   type OutRecord, type Pipeline, type TopicNames,
 } from '@orderstream/kafka';
 import type { OrderState } from '@orderstream/schemas';
 import { closeAbsent, reduce } from './reduce.js';
+import { expiredTerminal } from './retention.js';
 import { OrderStore } from './store.js';
 
 export interface OrderStateSerde {
@@ -21,6 +22,10 @@ export interface OrderStateDeps {
   logger: Logger;
   progressEveryMs?: number;
   sessionTimeoutMs?: number;
+  /** terminal orders older than this get a tombstone (retention.ts); 0 or absent: kept forever */
+  terminalRetentionMs?: number;
+  /** how often retention sweeps; default min(retention / 10, 60 s) */
+  retentionSweepMs?: number;
   /** the consumer stopped for good (services exit so a supervisor restarts them) */
   onFatal?: (error: Error) => void;
 }
@@ -32,6 +37,7 @@ export interface OrderStateStats {
   unchanged: number;
   deadLetters: number;
   orders: number;
+  tombstones: number;
 }
 
 export interface OrderStateApp {
@@ -47,7 +53,7 @@ export interface OrderStateApp {
   readonly store: OrderStore;
 }
 
-type Counters = Omit<OrderStateStats, 'orders' | 'restored'>;
+type Counters = Omit<OrderStateStats, 'orders' | 'restored' | 'tombstones'>;
 
 /**
  * Folds one batch of canonical records (one partition) into the states it changes. Nothing is written to the
@@ -106,6 +112,22 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
   let pipeline: Pipeline | undefined;
   let progress: NodeJS.Timeout | undefined;
   let healthy = true;
+  let tombstones = 0;
+  let sweeper: NodeJS.Timeout | undefined;
+
+  /** Tombstones for expired terminal orders, one transaction per owned partition, serialized with its batches. */
+  async function sweep(retentionMs: number): Promise<void> {
+    if (!pipeline) return;
+    for (const p of [...pipeline.owned]) {
+      const keys = expiredTerminal(store.ofPartition(p), nowEpochMicros(), retentionMs);
+      if (keys.length === 0) continue;
+      const done = await pipeline.produceFor(p, keys.map((key) => ({ topic: deps.topics.state, key, value: null, partition: p })));
+      if (!done) continue;
+      for (const key of keys) store.delete(key);
+      tombstones += keys.length;
+      logger.info({ partition: p, orders: keys.length }, 'terminal orders past retention: tombstoned');
+    }
+  }
 
   /** Loads the given partitions of the state topic into the store (read_committed): this instance's share. */
   async function restore(partitions: number[]): Promise<void> {
@@ -122,7 +144,7 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
     logger.info({ partitions, orders: store.size, records: records.length, ms: Date.now() - started }, 'state partitions restored');
   }
 
-  const stats = (): OrderStateStats => ({ ...counters, restored, orders: store.size });
+  const stats = (): OrderStateStats => ({ ...counters, restored, orders: store.size, tombstones });
   return {
     store,
     stats,
@@ -155,9 +177,22 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
       });
       const every = deps.progressEveryMs ?? 30_000;
       if (every > 0) progress = setInterval(() => logger.info(stats(), 'order-state progress'), every).unref();
+      const retention = deps.terminalRetentionMs ?? 0;
+      if (retention > 0) {
+        const period = deps.retentionSweepMs ?? Math.min(Math.max(retention / 10, 100), 60_000);
+        let running = false;
+        sweeper = setInterval(() => {
+          if (running) return;
+          running = true;
+          sweep(retention)
+            .catch((error: unknown) => logger.warn({ err: errorMessage(error) }, 'retention sweep failed'))
+            .finally(() => (running = false));
+        }, period).unref();
+      }
     },
     async stop() {
       clearInterval(progress);
+      clearInterval(sweeper);
       await pipeline?.stop();
       logger.info(stats(), 'order-state stopped');
     },

@@ -8,6 +8,8 @@ export const orderStateEnvSchema = kafkaEnvSchema.extend({
   /** query API and metrics (docs/query-api.md); 0 picks a free port */
   ORDER_STATE_HTTP_PORT: intFromEnv(0, 65_535).default(8080),
   ORDER_STATE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** terminal orders whose state is older than this get a tombstone; 0 (default) keeps them forever */
+  ORDER_STATE_TERMINAL_RETENTION_MS: intFromEnv(0, 10 * 365 * 86_400_000).default(0),
 });
 
 export type OrderStateConfig = z.infer<typeof orderStateEnvSchema>;

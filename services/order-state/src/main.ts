@@ -16,6 +16,7 @@ const app = createOrderStateApp({
   serde: orderSerdes(),
   logger,
   sessionTimeoutMs: config.ORDERSTREAM_SESSION_TIMEOUT_MS,
+  terminalRetentionMs: config.ORDER_STATE_TERMINAL_RETENTION_MS,
   // Never sit idle with a dead consumer: exit, and let the supervisor (compose, systemd, k8s) restart us.
   onFatal: () => process.exit(70),
 });

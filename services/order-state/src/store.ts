@@ -47,6 +47,11 @@ export class OrderStore {
     }
   }
 
+  /** Orders on one partition. */
+  *ofPartition(partition: number): Generator<[string, OrderState]> {
+    for (const [key, e] of this.#orders) if (e.partition === partition) yield [key, e.state];
+  }
+
   /** Forgets the orders of partitions this instance no longer owns (or must restore again). */
   dropPartitions(partitions: readonly number[]): void {
     if (partitions.length === 0) return;
