@@ -153,6 +153,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
+        // A transaction its producer can no longer finish (a crash, a broker restart) holds back every
+        // read_committed reader of its partitions until the coordinator times it out: keep that short.
+        transactionTimeout: 10_000,
       });
       await producer.connect();
       // InitProducerId for this transactional id: fences a previous owner and aborts its open transaction.
