@@ -107,8 +107,14 @@ describe('XT end to end', () => {
     const stateType = avro.Type.forSchema(JSON.parse(readFileSync(`${SCHEMA_DIR}/${SCHEMA_FILES.orderState}`, 'utf8')));
     const fingerprint = Buffer.alloc(8);
     fingerprint.writeBigUInt64LE(orderSerdes().stateFingerprint);
-    const latest = latestPerKey(await readTopicToEnd(kafka, topics.state));
-    expect(latest.size).toBe(60);
+    // A commit's markers are written just after commit() returns: poll the topic until every order is readable.
+    const latest = await waitFor(
+      async () => {
+        const m = latestPerKey(await readTopicToEnd(kafka, topics.state));
+        return m.size === 60 && [...expected].every(([k, e]) => orderSerdes().decodeState(m.get(k)?.value as Buffer).order.status === e.status) && m;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, description: 'orders.state.v1 to hold the final state of all 60 orders' },
+    );
     for (const [key, want] of expected) {
       const record = latest.get(key);
       expect(record, `state record for ${key}`).toBeDefined();

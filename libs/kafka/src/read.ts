@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { InRecord } from './pipeline.js';
 
 /**
- * Reads a topic from offset 0 up to the high watermarks as they were when the call started, then returns.
+ * Reads a topic from offset 0 up to its ends as they were when the call started, then returns. The ends are
+ * kafkajs' ListOffsets answers, asked with read_committed: last stable offsets, so a transaction whose commit
+ * markers are still being written is not waited for (a caller that needs it polls again).
  * Used to restore a store from a compacted topic and by tests and tools that check a topic's contents.
  * Reads committed data only (read_committed).
  */
