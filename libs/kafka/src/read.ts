@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import type { Logger } from '@orderstream/kit';
 import { randomUUID } from 'node:crypto';
 import type { InRecord } from './pipeline.js';
 
@@ -12,7 +13,7 @@ import type { InRecord } from './pipeline.js';
 export async function readTopicToEnd(
   kafka: Kafka,
   topic: string,
-  options: { partitions?: number[]; timeoutMs?: number } = {},
+  options: { partitions?: number[]; timeoutMs?: number; logger?: Logger; stallMs?: number } = {},
 ): Promise<InRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -37,7 +38,17 @@ export async function readTopicToEnd(
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((r) => (finish = r));
+    await new Promise<void>((resolveRead, rejectRead) => {
+      const resolve = () => {
+        finish();
+        resolveRead();
+      };
+      const reject = (error: unknown) => {
+        finish();
+        rejectRead(error);
+      };
       const timer = setTimeout(
         () => reject(new Error(`reading ${topic} to its end timed out; partitions still pending: ${[...pending].map((p) => `${p} (end ${ends.get(p)}, read to ${reached.get(p) ?? 'nothing'})`).join(', ')}`)),
         options.timeoutMs ?? 60_000,
@@ -54,6 +65,32 @@ export async function readTopicToEnd(
       // Also fired for batches that read_committed filtered to nothing (aborted transactions and their markers
       // at the end of a partition), which never reach eachBatch: without it, such a tail would never be "read".
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => progressed(payload.partition, payload.lastOffset));
+      // kafkajs 2.2.4 can stop short inside a run of aborted transactional data (docs/known-issues.md): it never
+      // hands over the next offset and never moves past it. The ends are last stable offsets, so everything
+      // below them is decided, and what kafkajs will not deliver there no kafkajs consumer delivers. After
+      // `stallMs` without progress on a partition it has started reading, the reader steps one offset past the
+      // stall point, and logs the offset it stepped over.
+      const stallMs = options.stallMs ?? 5_000;
+      const lastProgress = new Map<number, { offset: string; since: number }>();
+      const watchdog = setInterval(() => {
+        const now = Date.now();
+        for (const p of pending) {
+          const at = reached.get(p);
+          if (at === undefined) continue; // not started: a group join can take seconds, never skip offset 0
+          const prev = lastProgress.get(p);
+          if (!prev || prev.offset !== at) {
+            lastProgress.set(p, { offset: at, since: now });
+            continue;
+          }
+          if (now - prev.since < stallMs) continue;
+          const stuck = BigInt(at) + 1n;
+          options.logger?.warn({ topic, partition: p, offset: stuck.toString(), end: String(ends.get(p)) }, 'kafkajs made no progress at this offset: stepping over it');
+          consumer.seek({ topic, partition: p, offset: (stuck + 1n).toString() });
+          progressed(p, stuck.toString());
+          lastProgress.set(p, { offset: stuck.toString(), since: now });
+        }
+      }, 500);
+      done.finally(() => clearInterval(watchdog));
       consumer
         .run({
           autoCommit: false,

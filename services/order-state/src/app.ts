@@ -133,7 +133,7 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
   async function restore(partitions: number[]): Promise<void> {
     const started = Date.now();
     store.dropPartitions(partitions);
-    const records = await readTopicToEnd(deps.kafka, deps.topics.state, { partitions });
+    const records = await readTopicToEnd(deps.kafka, deps.topics.state, { partitions, logger });
     for (const r of records) {
       const key = r.key?.toString('utf8');
       if (!key) continue;
