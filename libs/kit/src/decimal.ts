@@ -61,8 +61,13 @@ export function isDecimal(text: string): boolean {
   return parse(text) !== undefined;
 }
 
+/** Already in normal form: no sign but '-', no leading zeros, no exponent, no trailing fractional zeros. */
+const NORMAL_RE = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+
 /** The normal form of a decimal string; throws RangeError for anything that is not a number. */
 export function normalizeDecimal(text: string): string {
+  // Fast path (the per-frame hot path): most venue figures are already normal; only "-0" is not.
+  if (NORMAL_RE.test(text) && text !== '-0') return text;
   return format(must(text));
 }
 
