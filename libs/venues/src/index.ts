@@ -8,3 +8,4 @@ export * from './websea/index.js';
 export * from './loopring/index.js';
 export * from './bsx/index.js';
 export * from './binance-usdm/index.js';
+export * from './frame-kit.js';

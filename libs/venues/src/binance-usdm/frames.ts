@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FrameError, isDecimal } from '@orderstream/kit';
 import { exactIntegerAt, isInt64Digits, rawJsonValueAt } from './exact-json.js';
+import { jsonKind, previewValue, zodFrameError } from '../frame-kit.js';
 
 /**
  * Every inbound frame of Binance USDⓈ-M's WebSocket API (`wss://ws-fapi.binance.com/ws-fapi/v1`) that the
@@ -196,7 +197,7 @@ const KNOWN_RESULT_KEYS = new Set(Object.keys(binanceUsdmOrderResultSchema.shape
 export function parseBinanceUsdmFrame(text: string): BinanceUsdmFrame {
   const value = parseJson(text);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new FrameError('FRAME_UNKNOWN_VARIANT', `Binance frame is ${jsonKind(value)}, not a JSON object: ${binanceUsdmPreview(text)}`, {
+    throw new FrameError('FRAME_UNKNOWN_VARIANT', `Binance frame is ${jsonKind(value)}, not a JSON object: ${previewValue(text)}`, {
       details: { head: text.slice(0, 120) },
     });
   }
@@ -220,7 +221,7 @@ export function parseBinanceUsdmFrame(text: string): BinanceUsdmFrame {
   if (typeof obj.e === 'string') {
     throw new FrameError(
       'FRAME_UNKNOWN_VARIANT',
-      `Binance frame is a user-data-stream event ("e":${binanceUsdmPreview(obj.e)}), not a WebSocket API response; this mapper reads order.status replies`,
+      `Binance frame is a user-data-stream event ("e":${previewValue(obj.e)}), not a WebSocket API response; this mapper reads order.status replies`,
       { details: { event: obj.e } },
     );
   }
@@ -298,7 +299,7 @@ function toOrder(d: BinanceUsdmOrderResult, text: string): BinanceUsdmOrder {
   if (orderId === undefined || !isInt64Digits(orderId)) {
     throw new FrameError(
       'FRAME_INVALID',
-      `Binance order.status result invalid: result.orderId must be a non-negative int64 written as an integer, got ${binanceUsdmPreview(rawJsonValueAt(text, ['result', 'orderId']) ?? d.orderId)}`,
+      `Binance order.status result invalid: result.orderId must be a non-negative int64 written as an integer, got ${previewValue(rawJsonValueAt(text, ['result', 'orderId']) ?? d.orderId)}`,
       { details: { field: 'result.orderId' } },
     );
   }
@@ -346,22 +347,16 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new FrameError('FRAME_NOT_JSON', `Binance frame is not valid JSON (${(error as Error).message}): ${binanceUsdmPreview(text)}`, {
+    throw new FrameError('FRAME_NOT_JSON', `Binance frame is not valid JSON (${(error as Error).message}): ${previewValue(text)}`, {
       details: { head: text.slice(0, 120) },
     });
   }
 }
 
 function invalid(what: string, issues: readonly z.core.$ZodIssue[], root: unknown, prefix: string | undefined, orderId?: string): FrameError {
-  const pathOf = (issue: z.core.$ZodIssue) => [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== '').join('.') || '(frame)';
-  const parts = issues.slice(0, 5).map((issue) => {
-    const value = valueAt(root, issue.path);
-    return value === undefined ? `${pathOf(issue)} ${issue.message}` : `${pathOf(issue)} ${issue.message}, got ${binanceUsdmPreview(value)}`;
-  });
-  const more = issues.length > 5 ? ` (+${issues.length - 5} more)` : '';
-  const tail = orderId === undefined ? '' : ` [orderId ${orderId}]`;
-  return new FrameError('FRAME_INVALID', `${what} invalid: ${parts.join('; ')}${more}${tail}`, {
-    details: { issues: issues.map((i) => ({ path: pathOf(i), message: i.message })) },
+  return zodFrameError(what, issues, root, {
+    ...(prefix !== undefined ? { pathPrefix: prefix } : {}),
+    ...(orderId !== undefined ? { tail: ` [orderId ${orderId}]` } : {}),
   });
 }
 
@@ -373,23 +368,5 @@ function safeExactInteger(text: string, path: readonly (string | number)[]): str
   }
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
 
-/** JSON-ish preview of a value for error messages, at most ~80 characters. */
-export function binanceUsdmPreview(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v));
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
 
-function jsonKind(v: unknown): string {
-  if (v === null) return 'JSON null';
-  if (Array.isArray(v)) return 'a JSON array';
-  return `a JSON ${typeof v}`;
-}

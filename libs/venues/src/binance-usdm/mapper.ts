@@ -9,7 +9,8 @@ import {
   type TimeInForce,
 } from '@orderstream/schemas';
 import type { MapContext, MapResult, VenueMapper } from '../types.js';
-import { parseBinanceUsdmFrame, binanceUsdmPreview, type BinanceUsdmOrder, type BinanceUsdmOrderStatus } from './frames.js';
+import { parseBinanceUsdmFrame, type BinanceUsdmOrder, type BinanceUsdmOrderStatus } from './frames.js';
+import { previewValue } from '../frame-kit.js';
 
 /** The `api-version` this mapper reads: the WebSocket API path `/ws-fapi/v1`. */
 export const BINANCE_USDM_API_VERSION = 'v1';
@@ -90,7 +91,7 @@ function decimalField(field: string, text: string, orderId: string): string {
   try {
     return normalizeDecimal(text);
   } catch (error) {
-    throw new FrameError('FRAME_INVALID', `Binance order.status result invalid: result.${field} is not a decimal, got ${binanceUsdmPreview(text)} [orderId ${orderId}]`, {
+    throw new FrameError('FRAME_INVALID', `Binance order.status result invalid: result.${field} is not a decimal, got ${previewValue(text)} [orderId ${orderId}]`, {
       cause: error,
       details: { field: `result.${field}`, value: text, orderId },
     });
@@ -103,7 +104,7 @@ function timeField(field: string, digits: string | null, orderId: string): numbe
     // Binance times are documented in ms; the unit is fixed, not guessed.
     return toEpochMicros(digits, 'ms');
   } catch (error) {
-    throw new FrameError('FRAME_INVALID', `Binance order.status result invalid: result.${field} ${binanceUsdmPreview(digits)} is not a time [orderId ${orderId}]`, {
+    throw new FrameError('FRAME_INVALID', `Binance order.status result invalid: result.${field} ${previewValue(digits)} is not a time [orderId ${orderId}]`, {
       cause: error,
       details: { field: `result.${field}`, value: digits, orderId },
     });
@@ -115,7 +116,7 @@ function mapOrder(o: BinanceUsdmOrder, ctx: MapContext): CanonicalOrder {
   if (status === undefined) {
     throw new FrameError(
       'FRAME_UNKNOWN_STATUS',
-      `Binance order.status result: result.status ${binanceUsdmPreview(o.status)} is not one of ${Object.keys(BINANCE_USDM_STATUS_MAP).join(', ')} [orderId ${o.orderId}]`,
+      `Binance order.status result: result.status ${previewValue(o.status)} is not one of ${Object.keys(BINANCE_USDM_STATUS_MAP).join(', ')} [orderId ${o.orderId}]`,
       { details: { field: 'result.status', value: o.status, orderId: o.orderId } },
     );
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FrameError, isDecimal } from '@orderstream/kit';
+import { jsonKind, previewValue, valueAt, zodFrameError } from '../frame-kit.js';
 
 /**
  * Every inbound frame of BSX's WebSocket (`wss://ws.bsx.exchange/ws`) that a session subscribed to the private
@@ -321,12 +322,12 @@ export function routeBsxFrame(text: string): BsxRouted {
     value = parseJsonLossless(text);
   } catch (error) {
     if (SINGLE_QUOTED_PONG_RE.test(text)) return { kind: 'pong' };
-    throw new FrameError('FRAME_NOT_JSON', `BSX frame is not valid JSON (${(error as Error).message}): ${preview(text)}`, {
+    throw new FrameError('FRAME_NOT_JSON', `BSX frame is not valid JSON (${(error as Error).message}): ${previewValue(text)}`, {
       details: { head: text.slice(0, 120) },
     });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new FrameError('FRAME_UNKNOWN_VARIANT', `BSX frame is ${jsonKind(value)}, not a JSON object: ${preview(text)}`, {
+    throw new FrameError('FRAME_UNKNOWN_VARIANT', `BSX frame is ${jsonKind(value)}, not a JSON object: ${previewValue(text)}`, {
       details: { head: text.slice(0, 120) },
     });
   }
@@ -345,13 +346,13 @@ function routeObject(value: Record<string, unknown>): BsxRouted {
     });
   }
   if (typeof type !== 'string') {
-    throw new FrameError('FRAME_INVALID', `BSX frame invalid: type must be a string, got ${preview(type)}`, {
-      details: { field: 'type', value: preview(type) },
+    throw new FrameError('FRAME_INVALID', `BSX frame invalid: type must be a string, got ${previewValue(type)}`, {
+      details: { field: 'type', value: previewValue(type) },
     });
   }
   if (channel !== undefined && channel !== null && typeof channel !== 'string') {
-    throw new FrameError('FRAME_INVALID', `BSX frame invalid: channel must be a string, got ${preview(channel)}`, {
-      details: { field: 'channel', value: preview(channel) },
+    throw new FrameError('FRAME_INVALID', `BSX frame invalid: channel must be a string, got ${previewValue(channel)}`, {
+      details: { field: 'channel', value: previewValue(channel) },
     });
   }
   switch (type) {
@@ -375,7 +376,7 @@ function routeObject(value: Record<string, unknown>): BsxRouted {
     default:
       throw new FrameError(
         'FRAME_UNKNOWN_VARIANT',
-        `BSX frame with unknown type ${preview(type)}${typeof channel === 'string' ? ` on channel ${preview(channel)}` : ''} (known: ${FRAME_TYPES.join(', ')})`,
+        `BSX frame with unknown type ${previewValue(type)}${typeof channel === 'string' ? ` on channel ${previewValue(channel)}` : ''} (known: ${FRAME_TYPES.join(', ')})`,
         { details: { type, channel: channel ?? null } },
       );
   }
@@ -494,17 +495,7 @@ function toOrder(o: BsxOrderData, raw: Record<string, unknown>): BsxOrder {
 // Helpers.
 
 function invalid(what: string, issues: readonly z.core.$ZodIssue[], root: unknown): FrameError {
-  const parts = issues.slice(0, 5).map((issue) => {
-    const path = issue.path.map(String).join('.') || '(frame)';
-    const value = valueAt(root, issue.path);
-    const withId = orderIdAt(root, issue.path);
-    const got = value === undefined ? '' : `, got ${preview(value)}`;
-    return `${path} ${issue.message}${got}${withId}`;
-  });
-  const more = issues.length > 5 ? ` (+${issues.length - 5} more)` : '';
-  return new FrameError('FRAME_INVALID', `${what} invalid: ${parts.join('; ')}${more}`, {
-    details: { issues: issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
-  });
+  return zodFrameError(what, issues, root, { issueSuffix: (path) => orderIdAt(root, path) });
 }
 
 /** ` [order <id>]` when the path points into `data.<i>` and that order has an id. */
@@ -515,23 +506,5 @@ function orderIdAt(root: unknown, path: readonly PropertyKey[]): string {
   return typeof oid === 'string' || typeof oid === 'number' ? ` [order ${String(oid)}]` : '';
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
 
-/** JSON-ish preview of a value for error messages, at most ~80 characters. */
-export function preview(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v));
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
 
-function jsonKind(v: unknown): string {
-  if (v === null) return 'JSON null';
-  if (Array.isArray(v)) return 'a JSON array';
-  return `a JSON ${typeof v}`;
-}

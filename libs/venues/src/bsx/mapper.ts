@@ -8,7 +8,8 @@ import {
   type TimeInForce,
 } from '@orderstream/schemas';
 import type { MapContext, MapResult, VenueMapper } from '../types.js';
-import { parseBsxFrame, preview, type BsxOrder, type BsxTrade } from './frames.js';
+import { parseBsxFrame, type BsxOrder, type BsxTrade } from './frames.js';
+import { previewValue } from '../frame-kit.js';
 
 /**
  * The `api-version` this mapper reads. BSX does not version its socket; 'v1' names the protocol as documented in
@@ -143,7 +144,7 @@ function decimal(field: string, text: string, orderId: string): string {
   try {
     return normalizeDecimal(text);
   } catch (error) {
-    throw new FrameError('FRAME_INVALID', `BSX order invalid: ${field} is not a decimal, got ${preview(text)} [order ${orderId}]`, {
+    throw new FrameError('FRAME_INVALID', `BSX order invalid: ${field} is not a decimal, got ${previewValue(text)} [order ${orderId}]`, {
       cause: error,
       details: { field, value: text, orderId },
     });
@@ -155,7 +156,7 @@ function nanosToMicros(field: string, ns: string | null, orderId: string): numbe
   try {
     return toEpochMicros(ns, 'ns');
   } catch (error) {
-    throw new FrameError('FRAME_UNMAPPABLE', `BSX order: ${field} ${preview(ns)} is not a time [order ${orderId}]`, {
+    throw new FrameError('FRAME_UNMAPPABLE', `BSX order: ${field} ${previewValue(ns)} is not a time [order ${orderId}]`, {
       cause: error,
       details: { field, value: ns, orderId },
     });
@@ -165,7 +166,7 @@ function nanosToMicros(field: string, ns: string | null, orderId: string): numbe
 function mapOrder(o: BsxOrder, ctx: MapContext): CanonicalOrder {
   const status = bsxUnifiedStatus(o);
   if (status === undefined) {
-    throw new FrameError('FRAME_UNKNOWN_STATUS', `BSX order: status ${preview(o.status)} is not one of PENDING, OPEN, DONE, STOP_ACCEPTED [order ${o.id}]`, {
+    throw new FrameError('FRAME_UNKNOWN_STATUS', `BSX order: status ${previewValue(o.status)} is not one of PENDING, OPEN, DONE, STOP_ACCEPTED [order ${o.id}]`, {
       details: { field: 'status', value: o.status, orderId: o.id },
     });
   }

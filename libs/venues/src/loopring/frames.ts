@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FrameError, isDecimal } from '@orderstream/kit';
+import { exactNumberText, firstNonBlank, jsonKind, previewValue, zodFrameError } from '../frame-kit.js';
 
 /**
  * Every inbound frame of Loopring's v2 relayer socket (`wss://ws.loopring.io/v2/ws`) that the `order` topic
@@ -228,7 +229,7 @@ export function routeLoopringFrame(text: string): LoopringRouted {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new FrameError('FRAME_NOT_JSON', `Loopring frame is not valid JSON (${(error as Error).message}): ${loopringPreview(text)}`, {
+      throw new FrameError('FRAME_NOT_JSON', `Loopring frame is not valid JSON (${(error as Error).message}): ${previewValue(text)}`, {
         details: { head: text.slice(0, 120) },
       });
     }
@@ -240,11 +241,11 @@ export function routeLoopringFrame(text: string): LoopringRouted {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new FrameError('FRAME_NOT_JSON', `Loopring frame is neither JSON nor the text "ping": ${loopringPreview(text)}`, {
+    throw new FrameError('FRAME_NOT_JSON', `Loopring frame is neither JSON nor the text "ping": ${previewValue(text)}`, {
       details: { head: text.slice(0, 120) },
     });
   }
-  throw new FrameError('FRAME_UNKNOWN_VARIANT', `Loopring frame is ${jsonKind(value)}, not a JSON object: ${loopringPreview(text)}`, {
+  throw new FrameError('FRAME_UNKNOWN_VARIANT', `Loopring frame is ${jsonKind(value)}, not a JSON object: ${previewValue(text)}`, {
     details: { head: text.slice(0, 120) },
   });
 }
@@ -275,12 +276,12 @@ function topicRef(topic: unknown): LoopringTopicRef {
     if (name !== undefined && name.length > 0) ref = { topic: name.toLowerCase(), market, form: typeof t.topic === 'string' ? 'object' : 'typo-key' };
   }
   if (!ref) {
-    throw new FrameError('FRAME_INVALID', `Loopring push: topic must be {"topic":<name>,…} or "<name>&<market>", got ${loopringPreview(topic)}`, {
-      details: { field: 'topic', value: loopringPreview(topic) },
+    throw new FrameError('FRAME_INVALID', `Loopring push: topic must be {"topic":<name>,…} or "<name>&<market>", got ${previewValue(topic)}`, {
+      details: { field: 'topic', value: previewValue(topic) },
     });
   }
   if (!KNOWN_TOPICS.has(ref.topic)) {
-    throw new FrameError('FRAME_UNKNOWN_VARIANT', `Loopring push with unknown topic ${loopringPreview(ref.topic)} (documented: ${LOOPRING_TOPICS.join(', ')})`, {
+    throw new FrameError('FRAME_UNKNOWN_VARIANT', `Loopring push with unknown topic ${previewValue(ref.topic)} (documented: ${LOOPRING_TOPICS.join(', ')})`, {
       details: { topic: ref.topic },
     });
   }
@@ -379,73 +380,18 @@ function toOrder(d: LoopringOrderData, text: string): LoopringOrder {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
 
-const tokenRes = new Map<string, RegExp>();
 
-/**
- * The exact text of a value: strings as they are; JSON numbers (the docs show strings) read back from the frame
- * text by key, because JSON.parse loses digits beyond 2^53 (a 19-digit raw amount). Safe integers need no text.
- * If the key occurs with several different numbers, the one equal to the parsed value is taken.
- */
-export function loopringNumberText(text: string, key: string, value: string | number): string {
-  if (typeof value === 'string') return value;
-  if (Number.isSafeInteger(value)) return String(value);
-  let re = tokenRes.get(key);
-  if (!re) {
-    re = new RegExp(`"${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`, 'g');
-    tokenRes.set(key, re);
-  }
-  re.lastIndex = 0;
-  const found = new Set<string>();
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (Number(m[1]) === value) found.add(m[1] as string);
-  }
-  if (found.size === 1) return [...found][0] as string;
-  throw new FrameError('FRAME_INVALID', `Loopring order push: ${key} is a JSON number whose exact digits cannot be recovered (${value})`, {
-    details: { field: key },
-  });
+/** The exact text of a value: strings as they are, JSON numbers read back from the frame text (frame-kit). */
+function numText(text: string, key: string, value: string | number): string {
+  return typeof value === 'string' ? value : exactNumberText(text, key, value, 'Loopring order push', key);
 }
-
-const numText = loopringNumberText;
 
 function invalid(what: string, issues: readonly z.core.$ZodIssue[], root: unknown): FrameError {
-  const parts = issues.slice(0, 5).map((issue) => {
-    const path = issue.path.map(String).join('.') || '(frame)';
-    const value = valueAt(root, issue.path);
-    return value === undefined ? `${path} ${issue.message}` : `${path} ${issue.message}, got ${loopringPreview(value)}`;
-  });
-  const more = issues.length > 5 ? ` (+${issues.length - 5} more)` : '';
   const data = (root as { data?: { hash?: unknown } } | null)?.data;
   const hash = data && typeof data === 'object' && data.hash !== undefined ? ` [hash ${String(data.hash)}]` : '';
-  return new FrameError('FRAME_INVALID', `${what} invalid: ${parts.join('; ')}${more}${hash}`, {
-    details: { issues: issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
-  });
+  return zodFrameError(what, issues, root, { tail: hash });
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
 
-/** JSON-ish preview of a value for error messages, at most ~80 characters. */
-export function loopringPreview(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v));
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
 
-function jsonKind(v: unknown): string {
-  if (v === null) return 'JSON null';
-  if (Array.isArray(v)) return 'a JSON array';
-  return `a JSON ${typeof v}`;
-}
 
-function firstNonBlank(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return text[i] as string;
-  }
-  return '';
-}

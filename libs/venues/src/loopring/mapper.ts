@@ -2,7 +2,8 @@ import { divDecimals, FrameError, isZeroDecimal, normalizeDecimal, shiftDecimal,
 import { orderKeyOf, type CanonicalOrder, type OrderStatus, type OrderType } from '@orderstream/schemas';
 import { instrumentRef, type InstrumentRef } from '../reference.js';
 import type { MapContext, MapResult, VenueMapper } from '../types.js';
-import { loopringPreview, parseLoopringFrame, type LoopringOrderPush, type LoopringOrderStatus, type LoopringReply } from './frames.js';
+import { parseLoopringFrame, type LoopringOrderPush, type LoopringOrderStatus, type LoopringReply } from './frames.js';
+import { previewValue } from '../frame-kit.js';
 
 /**
  * The `api-version` this mapper reads: Loopring's v2 relayer API (`wss://ws.loopring.io/v2/ws`, `api/v2/exchange`,
@@ -87,7 +88,7 @@ function decimalField(field: string, text: string, hash: string): string {
   try {
     return normalizeDecimal(text);
   } catch (error) {
-    throw new FrameError('FRAME_INVALID', `Loopring order push invalid: data.${field} is not a decimal, got ${loopringPreview(text)} [hash ${hash}]`, {
+    throw new FrameError('FRAME_INVALID', `Loopring order push invalid: data.${field} is not a decimal, got ${previewValue(text)} [hash ${hash}]`, {
       cause: error,
       details: { field: `data.${field}`, value: text, hash },
     });
@@ -99,7 +100,7 @@ function timeField(field: string, digits: string | null, hash: string): number |
   try {
     return toEpochMicros(digits);
   } catch (error) {
-    throw new FrameError('FRAME_INVALID', `Loopring order push invalid: ${field} ${loopringPreview(digits)} is not a time [hash ${hash}]`, {
+    throw new FrameError('FRAME_INVALID', `Loopring order push invalid: ${field} ${previewValue(digits)} is not a time [hash ${hash}]`, {
       cause: error,
       details: { field, value: digits, hash },
     });
@@ -112,7 +113,7 @@ function mapOrder(push: LoopringOrderPush, ctx: MapContext): CanonicalOrder {
   if (status === undefined) {
     throw new FrameError(
       'FRAME_UNKNOWN_STATUS',
-      `Loopring order push: data.status ${loopringPreview(o.status)} is not one of processing, ${Object.keys(LOOPRING_STATUS_MAP).join(', ')} [hash ${o.hash}]`,
+      `Loopring order push: data.status ${previewValue(o.status)} is not one of processing, ${Object.keys(LOOPRING_STATUS_MAP).join(', ')} [hash ${o.hash}]`,
       { details: { field: 'data.status', value: o.status, hash: o.hash } },
     );
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FrameError, isDecimal } from '@orderstream/kit';
+import { exactNumberText, firstNonBlank, jsonKind, previewValue, zodFrameError } from '../frame-kit.js';
 
 /**
  * Every inbound frame of WebSea's spot order socket (`/ws/v1/spot/order`, channel `order`), as zod schemas plus
@@ -166,7 +167,7 @@ export function routeWebseaFrame(text: string): WebseaRouted {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new FrameError('FRAME_NOT_JSON', `WebSea frame is not valid JSON (${(error as Error).message}): ${webseaPreview(text)}`, {
+      throw new FrameError('FRAME_NOT_JSON', `WebSea frame is not valid JSON (${(error as Error).message}): ${previewValue(text)}`, {
         details: { head: text.slice(0, 120) },
       });
     }
@@ -177,9 +178,9 @@ export function routeWebseaFrame(text: string): WebseaRouted {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new FrameError('FRAME_NOT_JSON', `WebSea frame is not JSON: ${webseaPreview(text)}`, { details: { head: text.slice(0, 120) } });
+    throw new FrameError('FRAME_NOT_JSON', `WebSea frame is not JSON: ${previewValue(text)}`, { details: { head: text.slice(0, 120) } });
   }
-  throw new FrameError('FRAME_UNKNOWN_VARIANT', `WebSea frame is ${jsonKind(value)}, not a JSON object: ${webseaPreview(text)}`, {
+  throw new FrameError('FRAME_UNKNOWN_VARIANT', `WebSea frame is ${jsonKind(value)}, not a JSON object: ${previewValue(text)}`, {
     details: { head: text.slice(0, 120) },
   });
 }
@@ -204,8 +205,8 @@ function routeObject(value: Record<string, unknown>): WebseaRouted {
   if (channel !== undefined) {
     throw new FrameError(
       'FRAME_UNKNOWN_VARIANT',
-      `WebSea push on channel ${webseaPreview(channel)}: the spot order socket carries only channel "order" (is wsUrl a market socket?)`,
-      { details: { channel: typeof channel === 'string' ? channel : webseaPreview(channel) } },
+      `WebSea push on channel ${previewValue(channel)}: the spot order socket carries only channel "order" (is wsUrl a market socket?)`,
+      { details: { channel: typeof channel === 'string' ? channel : previewValue(channel) } },
     );
   }
   const keys = Object.keys(value);
@@ -236,11 +237,11 @@ function toOrder(push: WebseaOrderPush, text: string): WebseaOrder {
   const o = push.order;
   // "" means "none" in the doc example: null, like an absent field.
   const num = (key: string, v: string | number | null | undefined): string | null =>
-    v === null || v === undefined || v === '' ? null : typeof v === 'string' ? v.trim() : exactNumberText(text, key, v);
+    v === null || v === undefined || v === '' ? null : typeof v === 'string' ? v.trim() : exactNumberText(text, key, v, 'WebSea order push', `order.${key}`);
   const other: Record<string, string> = {};
   for (const [k, v] of Object.entries(o)) {
     if (KNOWN_ORDER_KEYS.has(k) || v === null || v === undefined) continue;
-    other[k] = typeof v === 'string' ? v : typeof v === 'number' ? exactNumberText(text, k, v) : JSON.stringify(v);
+    other[k] = typeof v === 'string' ? v : typeof v === 'number' ? exactNumberText(text, k, v, 'WebSea order push', `order.${k}`) : JSON.stringify(v);
   }
   return {
     pushTs: num('ts', push.ts) as string,
@@ -265,71 +266,13 @@ function toOrder(push: WebseaOrderPush, text: string): WebseaOrder {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
 
-const tokenRes = new Map<string, RegExp>();
-
-/**
- * JSON.parse turns numbers into doubles, which loses digits (a long decimal, an id beyond 2^53). Where WebSea sends a
- * number instead of the documented string, the exact token is read back from the frame text by its key. Safe
- * integers (times) print back exactly and need no text. Among several tokens under the same key (`ts` occurs at
- * two levels) the one equal to the parsed value is taken; if that is still ambiguous the frame is refused.
- */
-function exactNumberText(text: string, key: string, value: number): string {
-  if (Number.isSafeInteger(value)) return String(value);
-  let re = tokenRes.get(key);
-  if (!re) {
-    re = new RegExp(`"${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`, 'g');
-    tokenRes.set(key, re);
-  }
-  re.lastIndex = 0;
-  const found = new Set<string>();
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (Number(m[1]) === value) found.add(m[1] as string);
-  }
-  if (found.size === 1) return [...found][0] as string;
-  throw new FrameError('FRAME_INVALID', `WebSea order push: order.${key} is a JSON number whose exact digits cannot be recovered (${value})`, {
-    details: { field: `order.${key}` },
-  });
-}
 
 function invalid(what: string, issues: readonly z.core.$ZodIssue[], root: unknown): FrameError {
-  const parts = issues.slice(0, 5).map((issue) => {
-    const path = issue.path.map(String).join('.') || '(frame)';
-    const value = valueAt(root, issue.path);
-    return value === undefined ? `${path} ${issue.message}` : `${path} ${issue.message}, got ${webseaPreview(value)}`;
-  });
-  const more = issues.length > 5 ? ` (+${issues.length - 5} more)` : '';
   const order = (root as { order?: { order_id?: unknown } } | null)?.order;
   const orderId = order && typeof order === 'object' && order.order_id !== undefined ? ` [order_id ${String(order.order_id)}]` : '';
-  return new FrameError('FRAME_INVALID', `${what} invalid: ${parts.join('; ')}${more}${orderId}`, {
-    details: { issues: issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
-  });
+  return zodFrameError(what, issues, root, { tail: orderId });
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
 
-/** JSON-ish preview of a value for error messages, at most ~80 characters. */
-export function webseaPreview(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : (JSON.stringify(v) ?? String(v));
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
 
-function jsonKind(v: unknown): string {
-  if (v === null) return 'JSON null';
-  if (Array.isArray(v)) return 'a JSON array';
-  return `a JSON ${typeof v}`;
-}
 
-function firstNonBlank(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return text[i] as string;
-  }
-  return '';
-}

@@ -1,7 +1,8 @@
 import { FrameError, isZeroDecimal, normalizeDecimal, toEpochMicros } from '@orderstream/kit';
 import { orderKeyOf, type CanonicalOrder, type OrderStatus, type OrderType } from '@orderstream/schemas';
 import type { MapContext, MapResult, VenueMapper } from '../types.js';
-import { parseWebseaFrame, webseaPreview as preview, type WebseaOrder, type WebseaOrderStatus } from './frames.js';
+import { previewValue as preview } from '../frame-kit.js';
+import { parseWebseaFrame, type WebseaOrder, type WebseaOrderStatus } from './frames.js';
 
 /** The `api-version` this mapper reads: the socket path says `/ws/v1/…`. */
 export const WEBSEA_API_VERSION = 'v1';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FrameError, isDecimal } from '@orderstream/kit';
+import { exactNumberText, firstNonBlank, jsonKind, previewValue, zodFrameError } from '../frame-kit.js';
 
 /**
  * Every inbound frame of XT's USDT-M futures user socket (`/ws/user`, protocol "v2" in XT's docs), as zod schemas
@@ -182,7 +183,7 @@ export function routeXtFrame(text: string): XtRouted {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new FrameError('FRAME_NOT_JSON', `XT frame is not valid JSON (${(error as Error).message}): ${preview(text)}`, {
+      throw new FrameError('FRAME_NOT_JSON', `XT frame is not valid JSON (${(error as Error).message}): ${previewValue(text)}`, {
         details: { head: text.slice(0, 120) },
       });
     }
@@ -200,11 +201,11 @@ export function routeXtFrame(text: string): XtRouted {
   } catch {
     throw new FrameError(
       'FRAME_NOT_JSON',
-      `XT frame is neither JSON nor a known text frame ("pong", "<topic>@invalid_listen_key"): ${preview(text)}`,
+      `XT frame is neither JSON nor a known text frame ("pong", "<topic>@invalid_listen_key"): ${previewValue(text)}`,
       { details: { head: text.slice(0, 120) } },
     );
   }
-  throw new FrameError('FRAME_UNKNOWN_VARIANT', `XT frame is ${jsonKind(value)}, not a JSON object: ${preview(text)}`, {
+  throw new FrameError('FRAME_UNKNOWN_VARIANT', `XT frame is ${jsonKind(value)}, not a JSON object: ${previewValue(text)}`, {
     details: { head: text.slice(0, 120) },
   });
 }
@@ -213,14 +214,14 @@ function routeObject(value: Record<string, unknown>): XtRouted {
   const topic = value.topic;
   if (topic !== undefined) {
     if (typeof topic !== 'string') {
-      throw new FrameError('FRAME_INVALID', `XT push: topic must be a string, got ${preview(topic)}`, {
-        details: { field: 'topic', value: preview(topic) },
+      throw new FrameError('FRAME_INVALID', `XT push: topic must be a string, got ${previewValue(topic)}`, {
+        details: { field: 'topic', value: previewValue(topic) },
       });
     }
     if (topic === 'order' || OTHER_TOPICS.has(topic)) return { kind: 'push', topic: topic as XtUserTopic, value };
     throw new FrameError(
       'FRAME_UNKNOWN_VARIANT',
-      `XT push with unknown topic ${preview(topic)} (user socket topics: ${XT_USER_TOPICS.join(', ')})`,
+      `XT push with unknown topic ${previewValue(topic)} (user socket topics: ${XT_USER_TOPICS.join(', ')})`,
       { details: { topic } },
     );
   }
@@ -229,7 +230,7 @@ function routeObject(value: Record<string, unknown>): XtRouted {
   if (typeof value.channel === 'string') {
     throw new FrameError(
       'FRAME_UNKNOWN_VARIANT',
-      `XT frame with "channel":${preview(value.channel)} looks like the legacy v1 user stream; this mapper reads the v2 user socket (frames routed on "topic")`,
+      `XT frame with "channel":${previewValue(value.channel)} looks like the legacy v1 user stream; this mapper reads the v2 user socket (frames routed on "topic")`,
       { details: { channel: value.channel } },
     );
   }
@@ -264,13 +265,13 @@ export function parseXtFrame(text: string): XtFrame {
 function toOrder(push: XtOrderPush, text: string): XtOrder {
   const d = push.data;
   const num = (key: string, v: string | number | null | undefined): string | null =>
-    v === null || v === undefined ? null : typeof v === 'string' ? v : exactNumberText(text, key, v);
+    v === null || v === undefined ? null : typeof v === 'string' ? v : exactNumberText(text, key, v, 'XT order push', `data.${key}`);
   const typed = d.orderType ?? null;
   const typo = d['orderType:'] ?? null;
   const other: Record<string, string> = {};
   for (const [k, v] of Object.entries(d)) {
     if (KNOWN_DATA_KEYS.has(k) || v === null || v === undefined) continue;
-    other[k] = typeof v === 'string' ? v : typeof v === 'number' ? exactNumberText(text, k, v) : JSON.stringify(v);
+    other[k] = typeof v === 'string' ? v : typeof v === 'number' ? exactNumberText(text, k, v, 'XT order push', `data.${k}`) : JSON.stringify(v);
   }
   if (typed !== null && typo !== null && typed !== typo) other['orderType:'] = typo;
   return {
@@ -300,71 +301,13 @@ function toOrder(push: XtOrderPush, text: string): XtOrder {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
 
-const tokenRes = new Map<string, RegExp>();
-
-/**
- * JSON.parse turns numbers into doubles, which loses digits (an 18-digit order id, a long decimal). When XT sends a
- * number where the docs show a string, the exact token is read back from the frame text by its key (safe integers
- * need no text). If the key occurs with several different numbers, the one equal to the parsed value is taken.
- */
-export function exactNumberText(text: string, key: string, value: number): string {
-  // Integers below 2^53 are exact doubles and print back exactly (createdTime, leverage: every frame).
-  if (Number.isSafeInteger(value)) return String(value);
-  let re = tokenRes.get(key);
-  if (!re) {
-    re = new RegExp(`"${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`, 'g');
-    tokenRes.set(key, re);
-  }
-  re.lastIndex = 0;
-  const found = new Set<string>();
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (Number(m[1]) === value) found.add(m[1] as string);
-  }
-  if (found.size === 1) return [...found][0] as string;
-  throw new FrameError('FRAME_INVALID', `XT order push: data.${key} is a JSON number whose exact digits cannot be recovered (${value})`, {
-    details: { field: `data.${key}` },
-  });
-}
 
 function invalid(what: string, issues: readonly z.core.$ZodIssue[], root: unknown): FrameError {
-  const parts = issues.slice(0, 5).map((issue) => {
-    const path = issue.path.map(String).join('.') || '(frame)';
-    const value = valueAt(root, issue.path);
-    return value === undefined ? `${path} ${issue.message}` : `${path} ${issue.message}, got ${preview(value)}`;
-  });
-  const more = issues.length > 5 ? ` (+${issues.length - 5} more)` : '';
   const data = (root as { data?: { orderId?: unknown } } | null)?.data;
   const orderId = data && typeof data === 'object' && data.orderId !== undefined ? ` [orderId ${String(data.orderId)}]` : '';
-  return new FrameError('FRAME_INVALID', `${what} invalid: ${parts.join('; ')}${more}${orderId}`, {
-    details: { issues: issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
-  });
+  return zodFrameError(what, issues, root, { tail: orderId });
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
 
-/** JSON-ish preview of a value for error messages, at most ~80 characters. */
-export function preview(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
 
-function jsonKind(v: unknown): string {
-  if (v === null) return 'JSON null';
-  if (Array.isArray(v)) return 'a JSON array';
-  return `a JSON ${typeof v}`;
-}
 
-function firstNonBlank(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return text[i] as string;
-  }
-  return '';
-}

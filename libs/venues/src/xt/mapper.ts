@@ -16,7 +16,8 @@ import {
 } from '@orderstream/schemas';
 import { instrumentRef } from '../reference.js';
 import type { MapContext, MapResult, VenueMapper } from '../types.js';
-import { parseXtFrame, preview, type XtOrder, type XtOrderState } from './frames.js';
+import { parseXtFrame, type XtOrder, type XtOrderState } from './frames.js';
+import { previewValue } from '../frame-kit.js';
 
 /**
  * The `api-version` this mapper reads. XT's own docs file this socket as the futures user websocket "v2"
@@ -86,7 +87,7 @@ function decimalField(field: string, text: string, orderId: string): string {
   try {
     return normalizeDecimal(text);
   } catch (error) {
-    throw new FrameError('FRAME_INVALID', `XT order push invalid: data.${field} is not a decimal, got ${preview(text)} [orderId ${orderId}]`, {
+    throw new FrameError('FRAME_INVALID', `XT order push invalid: data.${field} is not a decimal, got ${previewValue(text)} [orderId ${orderId}]`, {
       cause: error,
       details: { field: `data.${field}`, value: text, orderId },
     });
@@ -98,7 +99,7 @@ function mapOrder(o: XtOrder, ctx: MapContext): CanonicalOrder {
   if (status === undefined) {
     throw new FrameError(
       'FRAME_UNKNOWN_STATUS',
-      `XT order push: data.state ${preview(o.state)} is not one of ${Object.keys(XT_STATUS_MAP).join(', ')} [orderId ${o.orderId}]`,
+      `XT order push: data.state ${previewValue(o.state)} is not one of ${Object.keys(XT_STATUS_MAP).join(', ')} [orderId ${o.orderId}]`,
       { details: { field: 'data.state', value: o.state, orderId: o.orderId } },
     );
   }
@@ -126,7 +127,7 @@ function mapOrder(o: XtOrder, ctx: MapContext): CanonicalOrder {
     try {
       createdAt = toEpochMicros(o.createdTime);
     } catch (error) {
-      throw new FrameError('FRAME_INVALID', `XT order push invalid: data.createdTime ${preview(o.createdTime)} is not a time [orderId ${o.orderId}]`, {
+      throw new FrameError('FRAME_INVALID', `XT order push invalid: data.createdTime ${previewValue(o.createdTime)} is not a time [orderId ${o.orderId}]`, {
         cause: error,
         details: { field: 'data.createdTime', value: o.createdTime, orderId: o.orderId },
       });
