@@ -65,12 +65,13 @@ export async function readTopicToEnd(
       // Also fired for batches that read_committed filtered to nothing (aborted transactions and their markers
       // at the end of a partition), which never reach eachBatch: without it, such a tail would never be "read".
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => progressed(payload.partition, payload.lastOffset));
-      // kafkajs 2.2.4 can stop short inside a run of aborted transactional data (docs/known-issues.md): it never
-      // hands over the next offset and never moves past it. The ends are last stable offsets, so everything
-      // below them is decided, and what kafkajs will not deliver there no kafkajs consumer delivers. After
-      // `stallMs` without progress on a partition it has started reading, the reader steps one offset past the
-      // stall point, and logs the offset it stepped over.
+      // On a compacted topic the log cleaner can empty a record batch (an aborted transaction's records are
+      // removed; the batch header stays, count 0). kafkajs 2.2.4 gets no record from a fetch at such a batch and
+      // never moves past it: it fetches the same offset forever (docs/known-issues.md). The offsets of an emptied
+      // batch hold no record, so after `stallMs` without progress on a partition it has started reading, the
+      // reader steps over one offset, then one per `stepMs` while still stuck, and logs each step.
       const stallMs = options.stallMs ?? 5_000;
+      const stepMs = 1_000;
       const lastProgress = new Map<number, { offset: string; since: number }>();
       const watchdog = setInterval(() => {
         const now = Date.now();
@@ -87,9 +88,10 @@ export async function readTopicToEnd(
           options.logger?.warn({ topic, partition: p, offset: stuck.toString(), end: String(ends.get(p)) }, 'kafkajs made no progress at this offset: stepping over it');
           consumer.seek({ topic, partition: p, offset: (stuck + 1n).toString() });
           progressed(p, stuck.toString());
-          lastProgress.set(p, { offset: stuck.toString(), since: now });
+          // still stuck one step later: step again after stepMs, not after a whole stallMs
+          lastProgress.set(p, { offset: stuck.toString(), since: now - stallMs + stepMs });
         }
-      }, 500);
+      }, 250);
       done.finally(() => clearInterval(watchdog));
       consumer
         .run({
