@@ -46,12 +46,13 @@ export interface RecordResult {
 export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordResult {
   const source = { topic: record.topic, partition: record.partition, offset: Number(record.offset) };
   let outcome: NormalizeOutcome;
+  let ctx: MapContext | undefined;
   try {
     const h = decodeRawHeaders(record.headers);
     if (h.frameKind === 'session') return { outcome: { kind: 'session' }, outputs: [] };
     const mapper = deps.lookup(h.venue, h.apiVersion);
     if (!mapper) throw new FrameError('VENUE_UNKNOWN', `no mapper for venue ${JSON.stringify(h.venue)} api-version ${JSON.stringify(h.apiVersion)}`);
-    const ctx: MapContext = {
+    ctx = {
       venue: h.venue as VenueId,
       account: h.account,
       receivedAt: toEpochMicros(h.receivedAt, 'ns') ?? 0,
@@ -66,7 +67,7 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
 
   if (outcome.kind === 'orders') {
     const outputs: OutRecord[] = outcome.orders.map((order) => ({ topic: deps.topics.canonical, key: order.orderKey, value: deps.encode(order) }));
-    if (outcome.snapshot) outputs.push(...snapshotMarkers(record, outcome.orders, deps));
+    if (outcome.snapshot && ctx) outputs.push(...snapshotMarkers(ctx, outcome.orders, deps));
     return { outcome, outputs };
   }
   if (outcome.kind === 'dlq') return { outcome, outputs: [deadLetter(record, outcome.code, outcome.message, deps.topics.dlq)] };
@@ -78,15 +79,14 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
  * partitions and must learn of the snapshot). Produced in the same batch, so on each partition it follows the
  * snapshot's orders.
  */
-function snapshotMarkers(record: InRecord, orders: CanonicalOrder[], deps: NormalizeDeps): OutRecord[] {
-  const h = decodeRawHeaders(record.headers);
+function snapshotMarkers(ctx: MapContext, orders: CanonicalOrder[], deps: NormalizeDeps): OutRecord[] {
   const value = deps.encodeMarker({
-    venue: h.venue,
-    account: h.account,
+    venue: ctx.venue,
+    account: ctx.account,
     orderKeys: orders.map((o) => o.orderKey),
-    receivedAt: toEpochMicros(h.receivedAt, 'ns') ?? 0,
-    source: { topic: record.topic, partition: record.partition, offset: Number(record.offset) },
+    receivedAt: ctx.receivedAt,
+    source: ctx.source,
   });
-  const key = `${h.venue}|${h.account}`;
+  const key = `${ctx.venue}|${ctx.account}`;
   return Array.from({ length: deps.canonicalPartitions }, (_, partition) => ({ topic: deps.topics.canonical, key, value, partition }));
 }
