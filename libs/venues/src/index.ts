@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './reference.js';
 export * from './session.js';
+export * from './reconcile.js';
 export * from './registry.js';
 export * from './xt/index.js';
 export * from './sim/index.js';

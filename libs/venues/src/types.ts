@@ -14,6 +14,26 @@ export interface MapContext {
   source: Source;
   /** instrument reference data for unit conversion; empty when not configured */
   reference: ReferenceData;
+  /**
+   * Set when the frame is a REST answer a reconciliation asked for (raw header frame-kind=rest): which request it
+   * answers. Absent for frames of the venue's socket.
+   */
+  rest?: RestContext;
+}
+
+/** A REST call as the raw record's `rest-request` header names it: method, path and non-secret parameters. */
+export interface RestRequestInfo {
+  method: string;
+  /** path without the query string, e.g. /future/trade/v1/order/list-open-order */
+  path: string;
+  /** the non-secret parameters only (never a signature, key, token or timestamp-bound nonce) */
+  params: Record<string, string>;
+}
+
+/** What a mapper learns about a REST answer from the raw headers. */
+export interface RestContext extends RestRequestInfo {
+  /** HTTP status of the answer */
+  status: number;
 }
 
 /**
@@ -52,6 +72,8 @@ export type SessionEventType =
   | 'disconnected'
   | 'error'
   | 'gap'
+  /** a reconciliation finished; details carry what it asked and, when complete, the snapshot of open orders */
+  | 'reconciled'
   /** a polled venue (Binance) stopped tracking an order; reason says why (terminal, -2013 after retries) */
   | 'untracked';
 
@@ -117,4 +139,77 @@ export interface VenueClient {
    * orders.state.v1. Idempotent; may be called before the first connection.
    */
   track?(ref: TrackRef): void;
+  /**
+   * How this venue answers "what did I miss?" after a gap (DESIGN.md decision 10): open orders, one order's detail,
+   * history. The shared half (reconcile.ts) decides when and in what order to ask. Absent: never reconciled.
+   */
+  readonly reconciler?: VenueReconciler;
+  /** The session event after which a new connection is ready for reconciliation; default 'subscribed'. */
+  readonly readyEvent?: 'connected' | 'subscribed' | 'authenticated';
+}
+
+/** An order the state holds as live (or CLOSED_UNKNOWN) for an account: a candidate for a detail lookup. */
+export interface LiveOrderRef {
+  orderId: string;
+  clientOrderId?: string;
+  /** the venue's own symbol (detail endpoints often need it) */
+  symbol: string;
+  /** unified status in orders.state.v1 */
+  status: string;
+  /** epoch ms of the order's creation at the venue, when known */
+  createdAtMs?: number;
+}
+
+/** One REST call of a reconciliation. */
+export interface RestCall {
+  /** what the raw record's rest-request header will say: never a secret */
+  request: RestRequestInfo;
+  /** full URL as sent, signature included (never logged, never published) */
+  url: string;
+  /** method, headers (API key, signature) and body */
+  init?: RequestInit;
+  /** tokens this call costs in the account's REST rate limiter (the venue's documented weight); default 1 */
+  weight?: number;
+}
+
+export interface RestAnswer {
+  status: number;
+  /** the exact body as text (its bytes are what went to orders.raw.v1) */
+  text: string;
+  headers: Headers;
+}
+
+/** What a venue reconciler may do. Every REST answer it gets through rest() is already published raw. */
+export interface ReconcileIO {
+  readonly signal: AbortSignal;
+  /**
+   * Performs the call through the account's token bucket, with a timeout, and publishes the answer's exact bytes
+   * to orders.raw.v1 (frame-kind=rest, header rest-request) in order with the stream. A 429/418 or 5xx answer is
+   * retried with backoff (honouring Retry-After); other answers are returned as they are (the venue decides what a
+   * 4xx or an error envelope means). Throws a VenueError when the retries are spent or on network failure.
+   */
+  rest(call: RestCall): Promise<RestAnswer>;
+  /** a session event (frame-kind=session), in order with the data */
+  event(e: SessionEvent): void;
+}
+
+/**
+ * The venue half of reconciliation (DESIGN.md decision 10). Each method publishes what it read through io.rest()
+ * and returns ids; the venue's mapper maps the published answers like any frame (MapContext.rest says which call).
+ */
+export interface VenueReconciler {
+  /** documented REST rate limit this account must keep under: token bucket size and refill per second */
+  readonly rateLimit: { capacity: number; refillPerSec: number };
+  /**
+   * (1) Every page of the account's open orders. Returns the id of every open order. Throws when any page fails:
+   * an incomplete list is no snapshot.
+   */
+  openOrders(io: ReconcileIO): Promise<string[]>;
+  /** (2) One order's own state. 'unknown' when the venue answers that it has no such order. Throws on failure. */
+  orderDetail(io: ReconcileIO, ref: LiveOrderRef): Promise<'found' | 'unknown'>;
+  /**
+   * (3) Orders of the account created or updated since `sinceMs` (epoch ms), terminal ones included, every page.
+   * Returns their ids. Absent where the venue has no such endpoint (its README says so).
+   */
+  history?(io: ReconcileIO, sinceMs: number): Promise<string[]>;
 }

@@ -29,6 +29,10 @@ export class OrderStore {
     return this.#orders.size;
   }
 
+  *entries(): IterableIterator<[string, OrderState]> {
+    for (const [key, e] of this.#orders) yield [key, e.state];
+  }
+
   *values(): IterableIterator<OrderState> {
     for (const e of this.#orders.values()) yield e.state;
   }

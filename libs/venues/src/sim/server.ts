@@ -106,6 +106,7 @@ export abstract class SimServer {
   #nextSocketId = 1;
   #port = 0;
   #stopped = false;
+  #interrupted = false;
 
   protected constructor(options: SimServerOptions) {
     this.#host = options.host ?? '127.0.0.1';
@@ -184,6 +185,31 @@ export abstract class SimServer {
     return open.length;
   }
 
+  /**
+   * A network gap: drops every socket now and answers every WebSocket upgrade with HTTP 503 until resume(). The
+   * venue keeps living meanwhile (lifecycles play on; their pushes reach nobody), and REST stays up, as when a
+   * collector's socket path is cut. Returns how many sockets were dropped.
+   */
+  interrupt(): number {
+    this.#interrupted = true;
+    this.log({ direction: 'event', channel: 'ws', text: 'interrupt()', note: 'gap' });
+    const n = this.dropConnections();
+    this.changed();
+    return n;
+  }
+
+  /** Ends a gap begun by interrupt(): upgrades are accepted again. */
+  resume(): void {
+    this.#interrupted = false;
+    this.log({ direction: 'event', channel: 'ws', text: 'resume()', note: 'gap' });
+    this.changed();
+  }
+
+  /** True between interrupt() and resume(). */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
   /** Wakes every waitUntil() to re-check its condition. Call after any state change a test may wait on. */
   protected changed(): void {
     for (const w of [...this.#waiters]) w();
@@ -251,6 +277,11 @@ export abstract class SimServer {
     const path = new URL(req.url ?? '/', 'http://sim').pathname;
     if (this.#stopped || !this.#wsPaths.has(path)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (this.#interrupted) {
+      this.log({ direction: 'event', channel: 'ws', text: `upgrade ${path} refused during interrupt()`, note: 'refused' });
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
