@@ -13,7 +13,7 @@ import type { InRecord } from './pipeline.js';
 export async function readTopicToEnd(
   kafka: Kafka,
   topic: string,
-  options: { partitions?: number[]; timeoutMs?: number; logger?: Logger; stallMs?: number } = {},
+  options: { partitions?: number[]; timeoutMs?: number; logger?: Logger } = {},
 ): Promise<InRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -38,17 +38,7 @@ export async function readTopicToEnd(
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((r) => (finish = r));
-    await new Promise<void>((resolveRead, rejectRead) => {
-      const resolve = () => {
-        finish();
-        resolveRead();
-      };
-      const reject = (error: unknown) => {
-        finish();
-        rejectRead(error);
-      };
+    await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`reading ${topic} to its end timed out; partitions still pending: ${[...pending].map((p) => `${p} (end ${ends.get(p)}, read to ${reached.get(p) ?? 'nothing'})`).join(', ')}`)),
         options.timeoutMs ?? 60_000,
@@ -62,37 +52,10 @@ export async function readTopicToEnd(
           resolve();
         }
       };
-      // Also fired for batches that read_committed filtered to nothing (aborted transactions and their markers
-      // at the end of a partition), which never reach eachBatch: without it, such a tail would never be "read".
+      // Also fired for fetches that read_committed filtered to nothing (aborted transactions and their markers)
+      // and, with patches/kafkajs+2.2.4.patch, for record batches that log compaction emptied: neither reaches
+      // eachBatch, and without it such a tail of a partition would never count as read (docs/known-issues.md).
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => progressed(payload.partition, payload.lastOffset));
-      // On a compacted topic the log cleaner can empty a record batch (an aborted transaction's records are
-      // removed; the batch header stays, count 0). kafkajs 2.2.4 gets no record from a fetch at such a batch and
-      // never moves past it: it fetches the same offset forever (docs/known-issues.md). The offsets of an emptied
-      // batch hold no record, so after `stallMs` without progress on a partition it has started reading, the
-      // reader steps over one offset, then one per `stepMs` while still stuck, and logs each step.
-      const stallMs = options.stallMs ?? 5_000;
-      const stepMs = 1_000;
-      const lastProgress = new Map<number, { offset: string; since: number }>();
-      const watchdog = setInterval(() => {
-        const now = Date.now();
-        for (const p of pending) {
-          const at = reached.get(p);
-          if (at === undefined) continue; // not started: a group join can take seconds, never skip offset 0
-          const prev = lastProgress.get(p);
-          if (!prev || prev.offset !== at) {
-            lastProgress.set(p, { offset: at, since: now });
-            continue;
-          }
-          if (now - prev.since < stallMs) continue;
-          const stuck = BigInt(at) + 1n;
-          options.logger?.warn({ topic, partition: p, offset: stuck.toString(), end: String(ends.get(p)) }, 'kafkajs made no progress at this offset: stepping over it');
-          consumer.seek({ topic, partition: p, offset: (stuck + 1n).toString() });
-          progressed(p, stuck.toString());
-          // still stuck one step later: step again after stepMs, not after a whole stallMs
-          lastProgress.set(p, { offset: stuck.toString(), since: now - stallMs + stepMs });
-        }
-      }, 250);
-      done.finally(() => clearInterval(watchdog));
       consumer
         .run({
           autoCommit: false,
@@ -110,6 +73,7 @@ export async function readTopicToEnd(
   } finally {
     await consumer.disconnect();
   }
+  options.logger?.debug({ topic, partitions: [...ends.keys()], records: records.length }, 'read topic to its end');
   return records;
 }
 
