@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of `npm start`, `npm test`, `npm run broker` and `npm run bench` on a fresh clone.
 // It uses nothing but Node's standard library, because it runs before dependencies are installed:
-//   1. installs npm packages when node_modules is missing or older than package-lock.json;
+//   1. installs npm packages (npm ci) when node_modules is missing or older than package-lock.json or patches/;
 //   2. builds every workspace (turbo caches, so this is quick when nothing changed);
 //   3. fetches the Kafka broker's jars from Maven Central on first use (broker/pom.xml);
 //   4. runs the requested command.
@@ -27,14 +27,24 @@ function run(cmd, args, what) {
 }
 
 function ensureInstalled() {
-  const marker = join(root, 'node_modules', '.package-lock.json');
+  const marker = join(root, 'node_modules', '.package-lock.json'); // written by every npm install / npm ci
   const lock = join(root, 'package-lock.json');
-  const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
+  const hasLock = existsSync(lock);
+  const patches = join(root, 'patches');
+  // node_modules is stale when it is missing or older than the lockfile or a patch of an installed package.
+  const inputs = [...(hasLock ? [lock] : []), ...(existsSync(patches) ? readdirSync(patches).map((f) => join(patches, f)) : [])];
+  const stale = !existsSync(marker) || inputs.some((f) => statSync(f).mtimeMs > statSync(marker).mtimeMs);
   if (!stale) return;
-  step('installing npm packages (first run)…');
-  // `npm install`, not `npm ci`: it installs the lockfile's versions just the same, but npm 11.19 writes lockfiles
-  // without other platforms' optional packages and its own `npm ci` then refuses them as out of sync.
-  run('npm', ['install', '--no-audit', '--no-fund'], 'npm install');
+  // `npm ci` installs exactly the committed lockfile and never rewrites it (it fails instead when package.json and
+  // the lockfile disagree); it deletes node_modules first, hence only when stale. Both run the root's postinstall,
+  // which applies patches/ (patch-package).
+  if (hasLock) {
+    step('installing npm packages from package-lock.json (npm ci)…');
+    run('npm', ['ci', '--no-audit', '--no-fund'], 'npm ci');
+  } else {
+    step('installing npm packages (no package-lock.json: npm install writes one)…');
+    run('npm', ['install', '--no-audit', '--no-fund'], 'npm install');
+  }
 }
 
 function ensureBuilt() {
