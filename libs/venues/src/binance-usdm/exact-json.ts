@@ -156,3 +156,26 @@ export const INT64_MAX = 9_223_372_036_854_775_807n;
 export function isInt64Digits(s: string): boolean {
   return /^(0|[1-9]\d{0,18})$/.test(s) && BigInt(s) <= INT64_MAX;
 }
+
+/**
+ * The raw text of every element of the top-level JSON array in `text`, in order, in one pass (a REST list answer:
+ * each element is then read like a single order, its int64 digits taken from its own text). Throws SyntaxError when
+ * the text is not an array.
+ */
+export function rawArrayElements(text: string): string[] {
+  const s = new Scanner(text);
+  s.skipWs();
+  if (text[s.pos] !== '[') s.fail('expected "["');
+  s.pos++;
+  const out: string[] = [];
+  s.skipWs();
+  if (text[s.pos] === ']') return out;
+  for (;;) {
+    const [start, end] = s.value();
+    out.push(text.slice(start, end));
+    s.skipWs();
+    const c = text[s.pos++];
+    if (c === ']') return out;
+    if (c !== ',') s.fail('expected "," or "]"');
+  }
+}

@@ -6,6 +6,10 @@ export interface BinanceUsdmFixture {
   name: string;
   text: string;
   note: string;
+  /** rest.jsonl only: the REST path the body answers (MapContext.rest.path) */
+  path?: string;
+  /** rest.jsonl only: the HTTP status it came with */
+  status?: number;
 }
 
 /**
@@ -13,8 +17,9 @@ export interface BinanceUsdmFixture {
  * - `errors.jsonl`: error answers (skipped by the mapper, acted on by the client)
  * - `malformed.jsonl`: input the mapper must reject, each with the expected FrameError code in its note
  * - `requests.jsonl`: frames the client *sends* (the doc example and ours, with independently computed signatures)
+ * - `rest.jsonl`: REST answer bodies of the reconciliation, each with its `path` and HTTP `status`
  */
-export const BINANCE_USDM_FIXTURE_FILES = ['orders.jsonl', 'errors.jsonl', 'malformed.jsonl', 'requests.jsonl'] as const;
+export const BINANCE_USDM_FIXTURE_FILES = ['orders.jsonl', 'errors.jsonl', 'malformed.jsonl', 'requests.jsonl', 'rest.jsonl'] as const;
 export type BinanceUsdmFixtureFile = (typeof BINANCE_USDM_FIXTURE_FILES)[number];
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FrameError, isDecimal } from '@orderstream/kit';
-import { exactIntegerAt, isInt64Digits, rawJsonValueAt } from './exact-json.js';
+import { exactIntegerAt, isInt64Digits, rawArrayElements, rawJsonValueAt, type JsonPath } from './exact-json.js';
 import { jsonKind, previewValue, zodFrameError } from '../frame-kit.js';
 
 /**
@@ -248,7 +248,7 @@ function parseResponse(obj: Record<string, unknown>, text: string): BinanceUsdmF
     if (!res.success) {
       throw invalid('Binance order.status result', res.error.issues, r.result, 'result', safeExactInteger(text, ['result', 'orderId']));
     }
-    return { kind: 'order', id: idText(obj, text), httpStatus: 200, order: toOrder(res.data, text), rateLimits };
+    return { kind: 'order', id: idText(obj, text), httpStatus: 200, order: toOrder(res.data, text, ['result'], 'Binance order.status result'), rateLimits };
   }
   if (r.error === undefined) {
     throw new FrameError('FRAME_INVALID', `Binance response invalid: status ${r.status} without an "error" object`, {
@@ -284,23 +284,27 @@ function idText(obj: Record<string, unknown>, text: string): string | null {
   return null;
 }
 
-function toOrder(d: BinanceUsdmOrderResult, text: string): BinanceUsdmOrder {
+/**
+ * The validated order `d`, every number as its exact text: `text` is the JSON text that holds it and `at` the path of
+ * the order object inside it (`['result']` for a WebSocket API answer, `[]` for a REST order or one list element).
+ */
+function toOrder(d: BinanceUsdmOrderResult, text: string, at: JsonPath, what: string): BinanceUsdmOrder {
   const exact = (key: string, v: string | number | null | undefined): string | null => {
     if (v === null || v === undefined) return null;
     if (typeof v === 'string') return v;
     // Integers below 2^53 (times in ms) are exact doubles and print back exactly: no need to read the text.
     if (Number.isSafeInteger(v)) return String(v);
-    const raw = rawJsonValueAt(text, ['result', key]);
+    const raw = rawJsonValueAt(text, [...at, key]);
     if (raw === undefined) return String(v);
     return raw;
   };
   // orderId: the digits of the token in the text, never the double JSON.parse made of it.
-  const orderId = exactIntegerAt(text, ['result', 'orderId']);
+  const orderId = exactIntegerAt(text, [...at, 'orderId']);
   if (orderId === undefined || !isInt64Digits(orderId)) {
     throw new FrameError(
       'FRAME_INVALID',
-      `Binance order.status result invalid: result.orderId must be a non-negative int64 written as an integer, got ${previewValue(rawJsonValueAt(text, ['result', 'orderId']) ?? d.orderId)}`,
-      { details: { field: 'result.orderId' } },
+      `${what} invalid: ${[...at, 'orderId'].join('.')} must be a non-negative int64 written as an integer, got ${previewValue(rawJsonValueAt(text, [...at, 'orderId']) ?? d.orderId)}`,
+      { details: { field: [...at, 'orderId'].join('.') } },
     );
   }
   const other: Record<string, string> = {};
@@ -370,3 +374,77 @@ function safeExactInteger(text: string, path: readonly (string | number)[]): str
 
 
 
+
+// ---------------------------------------------------------------------------------------------------------------
+// REST answers of the reconciliation (USDⓈ-M REST API, https://fapi.binance.com). Sources: ./README.md
+// ("Reconciliation") and ./fixtures/README.md.
+
+/** The REST endpoints the reconciler calls; the mapper dispatches on these paths (MapContext.rest.path). */
+export const BINANCE_USDM_REST_PATHS = {
+  /** Current All Open Orders: a JSON array of orders (all symbols without `symbol`) */
+  openOrders: '/fapi/v1/openOrders',
+  /** Query Order: one order object */
+  order: '/fapi/v1/order',
+  /** All Orders: a JSON array of one symbol's orders (active, canceled, filled) */
+  allOrders: '/fapi/v1/allOrders',
+} as const;
+
+const LIST_PATHS: ReadonlySet<string> = new Set([BINANCE_USDM_REST_PATHS.openOrders, BINANCE_USDM_REST_PATHS.allOrders]);
+
+/** Binance's REST error payload `{"code":-1121,"msg":"Invalid symbol."}` (general info; error code page). */
+export const binanceUsdmRestErrorSchema = z.looseObject({
+  code: z.number({ error: missingOr('must be a number') }).int({ error: 'must be an integer' }),
+  msg: z.string({ error: 'must be a string' }).nullish(),
+});
+
+export type BinanceUsdmRestBody =
+  | { kind: 'orders'; orders: BinanceUsdmOrder[] }
+  | { kind: 'error'; code: number; msg: string };
+
+/** True when `path` is one of the REST endpoints this venue's reconciler calls. */
+export function isBinanceUsdmRestPath(path: string): boolean {
+  return path === BINANCE_USDM_REST_PATHS.order || LIST_PATHS.has(path);
+}
+
+/**
+ * Parses one REST answer body of `path`: a list (open orders, all orders) → every order, validated like an
+ * `order.status` result, its int64 `orderId` read from its own text; one order (query order) → that order; Binance's
+ * error payload `{"code","msg"}` (even inside a 2xx answer) → `error`. Throws FrameError: FRAME_NOT_JSON,
+ * FRAME_UNKNOWN_VARIANT (an unknown path, a list where an object belongs or the reverse), FRAME_INVALID (naming
+ * the element and field).
+ */
+export function parseBinanceUsdmRestBody(text: string, path: string): BinanceUsdmRestBody {
+  if (!isBinanceUsdmRestPath(path)) {
+    throw new FrameError('FRAME_UNKNOWN_VARIANT', `Binance REST answer of ${previewValue(path)}: not an endpoint this venue reconciles with (${Object.values(BINANCE_USDM_REST_PATHS).join(', ')})`, {
+      details: { path },
+    });
+  }
+  const value = parseJson(text);
+  const what = `Binance GET ${path} answer`;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'code' in value && !('orderId' in value)) {
+    const e = binanceUsdmRestErrorSchema.safeParse(value);
+    if (!e.success) throw invalid(`${what} (error payload)`, e.error.issues, value, undefined);
+    return { kind: 'error', code: e.data.code, msg: e.data.msg ?? '' };
+  }
+  if (LIST_PATHS.has(path)) {
+    if (!Array.isArray(value)) {
+      throw new FrameError('FRAME_UNKNOWN_VARIANT', `${what} is ${jsonKind(value)}, not a JSON array of orders nor an error payload`, { details: { path } });
+    }
+    const elements = value.length === 0 ? [] : rawArrayElements(text);
+    return {
+      kind: 'orders',
+      orders: value.map((el, i) => {
+        const res = binanceUsdmOrderResultSchema.safeParse(el);
+        const elText = elements[i] as string;
+        if (!res.success) throw invalid(what, res.error.issues, el, `[${i}]`, safeExactInteger(elText, ['orderId']));
+        return toOrder(res.data, elText, [], `${what} [${i}]`);
+      }),
+    };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new FrameError('FRAME_UNKNOWN_VARIANT', `${what} is ${jsonKind(value)}, not an order object nor an error payload`, { details: { path } });
+  }
+  const res = binanceUsdmOrderResultSchema.safeParse(value);
+  if (!res.success) throw invalid(what, res.error.issues, value, undefined, safeExactInteger(text, ['orderId']));
+  return { kind: 'orders', orders: [toOrder(res.data, text, [], what)] };
+}

@@ -8,8 +8,8 @@ import {
   type PositionSide,
   type TimeInForce,
 } from '@orderstream/schemas';
-import type { MapContext, MapResult, VenueMapper } from '../types.js';
-import { parseBinanceUsdmFrame, type BinanceUsdmOrder, type BinanceUsdmOrderStatus } from './frames.js';
+import type { MapContext, MapResult, RestContext, VenueMapper } from '../types.js';
+import { parseBinanceUsdmFrame, parseBinanceUsdmRestBody, type BinanceUsdmOrder, type BinanceUsdmOrderStatus } from './frames.js';
 import { previewValue } from '../frame-kit.js';
 
 /** The `api-version` this mapper reads: the WebSocket API path `/ws-fapi/v1`. */
@@ -78,6 +78,7 @@ export const binanceUsdmMapper: VenueMapper = {
   venue: 'binance-usdm',
   apiVersion: BINANCE_USDM_API_VERSION,
   map(text: string, ctx: MapContext): MapResult {
+    if (ctx.rest) return mapRest(text, ctx.rest, ctx);
     const frame = parseBinanceUsdmFrame(text);
     if (frame.kind === 'error') {
       const e = frame.error;
@@ -86,6 +87,18 @@ export const binanceUsdmMapper: VenueMapper = {
     return { kind: 'orders', orders: [mapOrder(frame.order, ctx)] };
   },
 };
+
+/**
+ * A REST answer of a reconciliation (MapContext.rest names the call): the same orders as order.status answers, mapped
+ * the same way (same fields, units, times, orderKey). A list gives one canonical order per entry; an empty list and
+ * Binance's error payload (also inside a 2xx answer) are skipped. Non-2xx answers never reach the mapper.
+ */
+function mapRest(text: string, rest: RestContext, ctx: MapContext): MapResult {
+  const body = parseBinanceUsdmRestBody(text, rest.path);
+  if (body.kind === 'error') return { kind: 'skipped', what: `rest error ${body.code}${body.msg ? ` (${body.msg})` : ''}` };
+  if (body.orders.length === 0) return { kind: 'skipped', what: `empty order list (${rest.method} ${rest.path})` };
+  return { kind: 'orders', orders: body.orders.map((o) => mapOrder(o, ctx)) };
+}
 
 function decimalField(field: string, text: string, orderId: string): string {
   try {
