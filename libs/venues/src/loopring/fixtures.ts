@@ -35,3 +35,33 @@ export function loopringFixture(file: LoopringFixtureFile, name: string): Loopri
   if (!f) throw new Error(`no Loopring fixture ${name} in ${file}`);
   return f;
 }
+
+/** One REST answer (fixtures/rest.jsonl): the exact body, and the request it answers as the rest-request header names it. */
+export interface LoopringRestFixture extends LoopringFixture {
+  path: string;
+  params: Record<string, string>;
+  /** HTTP status of the answer */
+  status: number;
+}
+
+/** Every REST fixture (fixtures/rest.jsonl). */
+export function readLoopringRestFixtures(): LoopringRestFixture[] {
+  const path = fileURLToPath(new URL('./fixtures/rest.jsonl', import.meta.url));
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line, i) => {
+      const f = JSON.parse(line) as LoopringRestFixture;
+      if (typeof f.name !== 'string' || typeof f.text !== 'string' || typeof f.note !== 'string' || typeof f.path !== 'string' || typeof f.status !== 'number') {
+        throw new Error(`rest.jsonl:${i + 1}: a REST fixture needs string name, path, text, note and a numeric status`);
+      }
+      return f;
+    });
+}
+
+/** The REST fixture named `name`; throws if absent. */
+export function loopringRestFixture(name: string): LoopringRestFixture {
+  const f = readLoopringRestFixtures().find((x) => x.name === name);
+  if (!f) throw new Error(`no Loopring REST fixture ${name}`);
+  return f;
+}

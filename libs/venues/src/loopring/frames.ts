@@ -312,7 +312,7 @@ export function parseLoopringFrame(text: string): LoopringFrame {
         push: {
           topic: routed.topic,
           ts: ts === undefined || ts === null ? null : numText(text, 'ts', ts as string | number),
-          order: toOrder(data.data, text),
+          order: loopringOrderOf(data.data, text),
         },
       };
     }
@@ -347,7 +347,8 @@ function topicText(t: unknown): string | undefined {
   return typeof o.market === 'string' ? `${name}&${o.market}` : name;
 }
 
-function toOrder(d: LoopringOrderData, text: string): LoopringOrder {
+/** A validated order object (push `data`, or a v2 REST order) with every number as its exact text from `text`. */
+export function loopringOrderOf(d: LoopringOrderData, text: string): LoopringOrder {
   const num = (key: string, v: string | number): string => numText(text, key, v);
   const opt = (key: string, v: string | number | null | undefined): string | null => (v === null || v === undefined ? null : num(key, v));
   const other: Record<string, string> = {};

@@ -4,6 +4,7 @@ import { instrumentRef, type InstrumentRef } from '../reference.js';
 import type { MapContext, MapResult, VenueMapper } from '../types.js';
 import { parseLoopringFrame, type LoopringOrderPush, type LoopringOrderStatus, type LoopringReply } from './frames.js';
 import { previewValue } from '../frame-kit.js';
+import { parseLoopringRest } from './rest.js';
 
 /**
  * The `api-version` this mapper reads: Loopring's v2 relayer API (`wss://ws.loopring.io/v2/ws`, `api/v2/exchange`,
@@ -63,6 +64,7 @@ export const loopringMapper: VenueMapper = {
   venue: 'loopring',
   apiVersion: LOOPRING_API_VERSION,
   map(text: string, ctx: MapContext): MapResult {
+    if (ctx.rest !== undefined) return mapRest(text, ctx, ctx.rest.path);
     const frame = parseLoopringFrame(text);
     switch (frame.kind) {
       case 'order':
@@ -76,6 +78,15 @@ export const loopringMapper: VenueMapper = {
     }
   },
 };
+
+/** A REST answer of reconciliation (rest.ts): one canonical order per order it lists, mapped exactly as a push. */
+function mapRest(text: string, ctx: MapContext, path: string): MapResult {
+  const answer = parseLoopringRest(text, path);
+  if (answer.kind === 'error') return { kind: 'skipped', what: `REST error code ${answer.code}${answer.message ? ` (${answer.message})` : ''}` };
+  if (answer.orders.length === 0) return { kind: 'skipped', what: 'REST order list (empty)' };
+  const topic = { topic: 'order', market: null, form: 'object' } as const;
+  return { kind: 'orders', orders: answer.orders.map((order) => mapOrder({ topic, ts: null, order }, ctx)) };
+}
 
 function replyWhat(r: LoopringReply): string {
   const op = r.op === null || r.op === '' ? 'request' : r.op;
