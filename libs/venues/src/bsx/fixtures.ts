@@ -6,9 +6,11 @@ export interface BsxFixture {
   name: string;
   text: string;
   note: string;
+  /** rest.jsonl only: the request the answer belongs to (as the raw rest-request header names it) and its HTTP status */
+  rest?: { method: string; path: string; params: Record<string, string>; status: number };
 }
 
-export const BSX_FIXTURE_FILES = ['orders.jsonl', 'control.jsonl', 'malformed.jsonl'] as const;
+export const BSX_FIXTURE_FILES = ['orders.jsonl', 'control.jsonl', 'malformed.jsonl', 'rest.jsonl'] as const;
 export type BsxFixtureFile = (typeof BSX_FIXTURE_FILES)[number];
 
 /**

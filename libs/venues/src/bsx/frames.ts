@@ -392,7 +392,7 @@ export function parseBsxFrame(text: string): BsxFrame {
       return routed;
     case 'message': {
       const r = bsxMessageSchema.safeParse(routed.value);
-      if (!r.success) throw invalid('BSX message frame', r.error.issues, routed.value);
+      if (!r.success) throw bsxInvalid('BSX message frame', r.error.issues, routed.value);
       if (r.data.connection_id) return { kind: 'connection', connectionId: r.data.connection_id };
       if (r.data.message) return { kind: 'notice', message: r.data.message };
       throw new FrameError('FRAME_INVALID', 'BSX message frame invalid: neither connection_id nor message is set', {
@@ -401,22 +401,22 @@ export function parseBsxFrame(text: string): BsxFrame {
     }
     case 'error': {
       const r = bsxErrorSchema.safeParse(routed.value);
-      if (!r.success) throw invalid('BSX error frame', r.error.issues, routed.value);
+      if (!r.success) throw bsxInvalid('BSX error frame', r.error.issues, routed.value);
       return { kind: 'error', channel: r.data.channel ?? null, message: r.data.message ?? null, code: r.data.code ?? null };
     }
     case 'ack': {
       const r = bsxAckSchema.safeParse(routed.value);
-      if (!r.success) throw invalid('BSX ack', r.error.issues, routed.value);
+      if (!r.success) throw bsxInvalid('BSX ack', r.error.issues, routed.value);
       return { kind: 'ack', type: r.data.type, channel: r.data.channel ?? null, product: r.data.product ?? null };
     }
     case 'orders': {
       const r = bsxOrdersFrameSchema.safeParse(routed.value);
-      if (!r.success) throw invalid(`BSX orders ${String(routed.value.type)}`, r.error.issues, routed.value);
+      if (!r.success) throw bsxInvalid(`BSX orders ${String(routed.value.type)}`, r.error.issues, routed.value);
       const raw = routed.value.data as Record<string, unknown>[];
       return {
         kind: 'orders',
         type: r.data.type,
-        orders: r.data.data.map((o, i) => toOrder(o, raw[i] as Record<string, unknown>)),
+        orders: r.data.data.map((o, i) => toBsxOrder(o, raw[i] as Record<string, unknown>)),
         timestamp: r.data.timestamp ?? null,
       };
     }
@@ -450,7 +450,8 @@ function toTrade(t: BsxTradeData, raw: Record<string, unknown>): BsxTrade {
   };
 }
 
-function toOrder(o: BsxOrderData, raw: Record<string, unknown>): BsxOrder {
+/** A validated order object → BsxOrder (fields outside the schema kept as text in `other`). */
+export function toBsxOrder(o: BsxOrderData, raw: Record<string, unknown>): BsxOrder {
   const rawTrades = raw.last_trades as Record<string, unknown>[] | null | undefined;
   return {
     id: o.id,
@@ -494,7 +495,7 @@ function toOrder(o: BsxOrderData, raw: Record<string, unknown>): BsxOrder {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
 
-function invalid(what: string, issues: readonly z.core.$ZodIssue[], root: unknown): FrameError {
+export function bsxInvalid(what: string, issues: readonly z.core.$ZodIssue[], root: unknown): FrameError {
   return zodFrameError(what, issues, root, { issueSuffix: (path) => orderIdAt(root, path) });
 }
 

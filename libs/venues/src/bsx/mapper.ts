@@ -7,9 +7,10 @@ import {
   type OrderType,
   type TimeInForce,
 } from '@orderstream/schemas';
-import type { MapContext, MapResult, VenueMapper } from '../types.js';
+import type { MapContext, MapResult, RestContext, VenueMapper } from '../types.js';
 import { parseBsxFrame, type BsxOrder, type BsxTrade } from './frames.js';
 import { previewValue } from '../frame-kit.js';
+import { parseBsxRestBody } from './rest.js';
 
 /**
  * The `api-version` this mapper reads. BSX does not version its socket; 'v1' names the protocol as documented in
@@ -113,6 +114,8 @@ export const bsxMapper: VenueMapper = {
   venue: 'bsx',
   apiVersion: BSX_API_VERSION,
   map(text: string, ctx: MapContext): MapResult {
+    // REST answers of a reconciliation (raw header frame-kind=rest): only then, so the push path pays nothing.
+    if (ctx.rest) return mapRest(text, ctx, ctx.rest);
     const frame = parseBsxFrame(text);
     switch (frame.kind) {
       case 'orders': {
@@ -139,6 +142,20 @@ export const bsxMapper: VenueMapper = {
     }
   },
 };
+
+/**
+ * A REST answer (GET /orders, /orders/{id}, /order-history): one canonical order per order, mapped exactly as a
+ * pushed order (same object, official doc). An error envelope inside a 2xx answer is skipped. Never a snapshot:
+ * the collector's `reconciled` event says which open orders the reconciliation saw complete.
+ */
+function mapRest(text: string, ctx: MapContext, rest: RestContext): MapResult {
+  const body = parseBsxRestBody(text, rest.path);
+  if (body.kind === 'error') {
+    const { code, message } = body.error;
+    return { kind: 'skipped', what: `REST ${rest.method} ${rest.path} error code ${code}${message ? ` (${message})` : ''}` };
+  }
+  return { kind: 'orders', orders: body.orders.map((o) => mapOrder(o, ctx)) };
+}
 
 function decimal(field: string, text: string, orderId: string): string {
   try {
