@@ -204,7 +204,8 @@ export class VenueSession {
 
       ws.on('open', () => {
         this.#connections++;
-        this.#event({ event: 'connected' });
+        // Through io.event, so that a client whose readyEvent is 'connected' (Binance's WebSocket API) reconciles.
+        io.event({ event: 'connected' });
         armIdle();
         if (this.#client.heartbeat) {
           const { intervalMs, beat } = this.#client.heartbeat;
