@@ -35,3 +35,28 @@ export function webseaFixture(file: WebseaFixtureFile, name: string): WebseaFixt
   if (!f) throw new Error(`no WebSea fixture ${name} in ${file}`);
   return f;
 }
+
+/** One documented or constructed REST answer: the request it answers, its HTTP status and exact body text. */
+export interface WebseaRestFixture {
+  name: string;
+  request: { method: string; path: string; params: Record<string, string> };
+  status: number;
+  text: string;
+  note: string;
+}
+
+/** The REST answers in ./fixtures/rest.jsonl (sources in ./fixtures/README.md). */
+export function readWebseaRestFixtures(): WebseaRestFixture[] {
+  const path = fileURLToPath(new URL('./fixtures/rest.jsonl', import.meta.url));
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as WebseaRestFixture);
+}
+
+/** The REST fixture named `name`; throws if absent. */
+export function webseaRestFixture(name: string): WebseaRestFixture {
+  const f = readWebseaRestFixtures().find((x) => x.name === name);
+  if (!f) throw new Error(`no WebSea REST fixture ${name}`);
+  return f;
+}

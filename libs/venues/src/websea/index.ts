@@ -1,5 +1,6 @@
 export * from './frames.js';
 export * from './mapper.js';
+export * from './rest.js';
 export * from './sign.js';
 export * from './client.js';
 export * from './lifecycles.js';

@@ -3,6 +3,7 @@ import { orderKeyOf, type CanonicalOrder, type OrderStatus, type OrderType } fro
 import type { MapContext, MapResult, VenueMapper } from '../types.js';
 import { previewValue as preview } from '../frame-kit.js';
 import { parseWebseaFrame, type WebseaOrder, type WebseaOrderStatus } from './frames.js';
+import { mapWebseaRest } from './rest.js';
 
 /** The `api-version` this mapper reads: the socket path says `/ws/v1/…`. */
 export const WEBSEA_API_VERSION = 'v1';
@@ -62,6 +63,8 @@ export const webseaMapper: VenueMapper = {
   venue: 'websea',
   apiVersion: WEBSEA_API_VERSION,
   map(text: string, ctx: MapContext): MapResult {
+    // REST answers of a reconciliation (./rest.ts); socket frames never carry ctx.rest.
+    if (ctx.rest) return mapWebseaRest(text, ctx as MapContext & { rest: NonNullable<MapContext['rest']> });
     const frame = parseWebseaFrame(text);
     if (frame.kind === 'order') return { kind: 'orders', orders: [mapWebseaOrder(frame.order, ctx)] };
     const r = frame.reply;
