@@ -6,9 +6,13 @@ export interface XtFixture {
   name: string;
   text: string;
   note: string;
+  /** rest.jsonl: the call this body answers, as the raw record's rest-request header says it (`GET /path?query`) */
+  request?: string;
+  /** rest.jsonl: the HTTP status it came with */
+  status?: number;
 }
 
-export const XT_FIXTURE_FILES = ['orders.jsonl', 'control.jsonl', 'malformed.jsonl'] as const;
+export const XT_FIXTURE_FILES = ['orders.jsonl', 'control.jsonl', 'malformed.jsonl', 'rest.jsonl'] as const;
 export type XtFixtureFile = (typeof XT_FIXTURE_FILES)[number];
 
 /**

@@ -147,6 +147,8 @@ export interface XtOrder {
   orderType: string | null;
   /** integer digits as sent (unit not documented: s or ms) */
   createdTime: string | null;
+  /** REST answers only: update time, ms digits as sent (pushes carry none) */
+  updatedTime?: string | null;
   leverage: string | null;
   sourceType: string | null;
   type: string | null;

@@ -18,6 +18,17 @@ import { instrumentRef } from '../reference.js';
 import type { MapContext, MapResult, VenueMapper } from '../types.js';
 import { parseXtFrame, type XtOrder, type XtOrderState } from './frames.js';
 import { previewValue } from '../frame-kit.js';
+import type { RestContext } from '../types.js';
+import {
+  parseXtEnvelope,
+  parseXtPage,
+  parseXtRestOrder,
+  xtEnvelopeError,
+  XT_OPEN_ORDERS_PATH,
+  XT_ORDER_DETAIL_PATH,
+  XT_ORDER_HISTORY_PATH,
+  XT_ORDER_LIST_PATH,
+} from './rest.js';
 
 /**
  * The `api-version` this mapper reads. XT's own docs file this socket as the futures user websocket "v2"
@@ -64,6 +75,8 @@ export const xtMapper: VenueMapper = {
   venue: 'xt',
   apiVersion: XT_API_VERSION,
   map(text: string, ctx: MapContext): MapResult {
+    // REST answers of a reconciliation are told apart by the map context, so the push path pays nothing for them.
+    if (ctx.rest !== undefined) return mapXtRest(text, ctx, ctx.rest);
     const frame = parseXtFrame(text);
     switch (frame.kind) {
       case 'order':
@@ -83,36 +96,57 @@ export const xtMapper: VenueMapper = {
   },
 };
 
-function decimalField(field: string, text: string, orderId: string): string {
+/** Where an order sits in the frame, for error messages: `XT order push` / `data`, or a REST answer / `result…`. */
+interface OrderPlace {
+  what: string;
+  at: string;
+  /** REST times are documented in ms; push times are detected by magnitude (the doc example shows seconds) */
+  timeUnit?: 'ms';
+}
+
+const PUSH_PLACE: OrderPlace = { what: 'XT order push', at: 'data' };
+
+function decimalField(field: string, text: string, orderId: string, place: OrderPlace): string {
   try {
     return normalizeDecimal(text);
   } catch (error) {
-    throw new FrameError('FRAME_INVALID', `XT order push invalid: data.${field} is not a decimal, got ${previewValue(text)} [orderId ${orderId}]`, {
+    throw new FrameError('FRAME_INVALID', `${place.what} invalid: ${place.at}.${field} is not a decimal, got ${previewValue(text)} [orderId ${orderId}]`, {
       cause: error,
-      details: { field: `data.${field}`, value: text, orderId },
+      details: { field: `${place.at}.${field}`, value: text, orderId },
     });
   }
 }
 
-function mapOrder(o: XtOrder, ctx: MapContext): CanonicalOrder {
+function timeField(field: string, digits: string | null, orderId: string, place: OrderPlace): number | null {
+  try {
+    return toEpochMicros(digits, place.timeUnit);
+  } catch (error) {
+    throw new FrameError('FRAME_INVALID', `${place.what} invalid: ${place.at}.${field} ${previewValue(digits)} is not a time [orderId ${orderId}]`, {
+      cause: error,
+      details: { field: `${place.at}.${field}`, value: digits, orderId },
+    });
+  }
+}
+
+function mapOrder(o: XtOrder, ctx: MapContext, place: OrderPlace = PUSH_PLACE): CanonicalOrder {
   const status = XT_STATUS_MAP[o.state as XtOrderState];
   if (status === undefined) {
     throw new FrameError(
       'FRAME_UNKNOWN_STATUS',
-      `XT order push: data.state ${previewValue(o.state)} is not one of ${Object.keys(XT_STATUS_MAP).join(', ')} [orderId ${o.orderId}]`,
-      { details: { field: 'data.state', value: o.state, orderId: o.orderId } },
+      `${place.what}: ${place.at}.state ${previewValue(o.state)} is not one of ${Object.keys(XT_STATUS_MAP).join(', ')} [orderId ${o.orderId}]`,
+      { details: { field: `${place.at}.state`, value: o.state, orderId: o.orderId } },
     );
   }
 
-  const venueQuantity = decimalField('origQty', o.origQty, o.orderId);
-  const venueFilledQuantity = decimalField('executedQty', o.executedQty, o.orderId);
+  const venueQuantity = decimalField('origQty', o.origQty, o.orderId, place);
+  const venueFilledQuantity = decimalField('executedQty', o.executedQty, o.orderId, place);
   const nothingFilled = isZeroDecimal(venueFilledQuantity);
 
   // avgPrice "0" means "no fills yet"; a zero average is never a real price, so it is null (unknown) either way.
-  const avg = o.avgPrice === null ? null : decimalField('avgPrice', o.avgPrice, o.orderId);
+  const avg = o.avgPrice === null ? null : decimalField('avgPrice', o.avgPrice, o.orderId, place);
   const averagePrice = avg === null || isZeroDecimal(avg) ? null : avg;
   // Market orders carry price "0": no limit price.
-  const px = o.price === null ? null : decimalField('price', o.price, o.orderId);
+  const px = o.price === null ? null : decimalField('price', o.price, o.orderId, place);
   const price = px === null || isZeroDecimal(px) ? null : px;
 
   const ref = instrumentRef(ctx.reference, 'xt', o.symbol) ?? instrumentRef(ctx.reference, 'xt', o.symbol.toLowerCase());
@@ -122,17 +156,10 @@ function mapOrder(o: XtOrder, ctx: MapContext): CanonicalOrder {
   const filledQuoteQuantity =
     filledQuantity === null ? null : nothingFilled ? '0' : averagePrice === null ? null : mulDecimals(filledQuantity, averagePrice);
 
-  let createdAt: number | null = null;
-  if (o.createdTime !== null) {
-    try {
-      createdAt = toEpochMicros(o.createdTime);
-    } catch (error) {
-      throw new FrameError('FRAME_INVALID', `XT order push invalid: data.createdTime ${previewValue(o.createdTime)} is not a time [orderId ${o.orderId}]`, {
-        cause: error,
-        details: { field: 'data.createdTime', value: o.createdTime, orderId: o.orderId },
-      });
-    }
-  }
+  // 0 (XT's doc templates) is no time: null.
+  const createdAt = timeField('createdTime', o.createdTime, o.orderId, place);
+  const updatedTime = o.updatedTime ?? null;
+  const updatedAt = timeField('updatedTime', updatedTime, o.orderId, place);
 
   const venueOrderType = o.orderType;
   const orderType: OrderType = (venueOrderType !== null ? ORDER_TYPES[venueOrderType.toUpperCase()] : undefined) ?? 'OTHER';
@@ -146,13 +173,14 @@ function mapOrder(o: XtOrder, ctx: MapContext): CanonicalOrder {
   const put = (k: string, v: string | null) => {
     if (v !== null) extras[k] = v;
   };
-  put('marginFrozen', o.marginFrozen === null ? null : decimalField('marginFrozen', o.marginFrozen, o.orderId));
+  put('marginFrozen', o.marginFrozen === null ? null : decimalField('marginFrozen', o.marginFrozen, o.orderId, place));
   put('sourceType', o.sourceType);
   put('type', o.type);
   put('leverage', o.leverage);
   put('positionType', o.positionType);
   put('event', o.event === null ? null : maskEvent(o.event));
   put('createdTime', o.createdTime);
+  put('updatedTime', updatedTime);
   if (o.positionSide !== null && positionSide === null) put('positionSide', o.positionSide);
   if (tif === 'OTHER') put('timeInForce', o.timeInForce);
   for (const [k, v] of Object.entries(o.other)) extras[k] = v;
@@ -191,9 +219,50 @@ function mapOrder(o: XtOrder, ctx: MapContext): CanonicalOrder {
     reduceOnly: null,
     postOnly,
     createdAt,
-    updatedAt: null,
+    updatedAt,
     receivedAt: ctx.receivedAt,
     source: ctx.source,
     extras,
   };
+}
+
+/**
+ * A REST answer of a reconciliation (`ctx.rest` says which call): one canonical order per order it carries, mapped
+ * exactly as a push (same orderKey, units, status table), plus `updatedAt` from `updatedTime` (ms). An XT error
+ * envelope inside a 2xx body, an empty list and a detail lookup XT answers with `result: null` are skipped.
+ */
+function mapXtRest(text: string, ctx: MapContext, rest: RestContext): MapResult {
+  const what = `XT REST answer (${rest.method} ${rest.path})`;
+  const env = parseXtEnvelope(text, what);
+  const failed = xtEnvelopeError(env);
+  if (failed) return { kind: 'skipped', what: `error envelope code ${failed.code}${failed.msg ? ` (${failed.msg})` : ''}` };
+  const result = env.result;
+  switch (rest.path) {
+    case XT_ORDER_DETAIL_PATH: {
+      if (result === null || result === undefined) return { kind: 'skipped', what: `order detail: no such order${rest.params.orderId ? ` ${rest.params.orderId}` : ''}` };
+      return { kind: 'orders', orders: [mapOrder(parseXtRestOrder(result, text, what, 'result'), ctx, { what, at: 'result', timeUnit: 'ms' })] };
+    }
+    case XT_ORDER_LIST_PATH:
+    case XT_ORDER_HISTORY_PATH: {
+      const page = parseXtPage(result, what);
+      return mapItems(page.items, 'result.items', text, what, ctx);
+    }
+    case XT_OPEN_ORDERS_PATH: {
+      if (!Array.isArray(result)) {
+        throw new FrameError('FRAME_INVALID', `${what} invalid: result must be an array of orders, got ${previewValue(result)}`, { details: { field: 'result' } });
+      }
+      return mapItems(result, 'result', text, what, ctx);
+    }
+    default:
+      throw new FrameError('FRAME_UNKNOWN_VARIANT', `${what}: no XT order answer is known for path ${rest.path}`, { details: { path: rest.path } });
+  }
+}
+
+function mapItems(items: readonly unknown[], at: string, text: string, what: string, ctx: MapContext): MapResult {
+  if (items.length === 0) return { kind: 'skipped', what: 'empty order list' };
+  const orders = items.map((item, i) => {
+    const place: OrderPlace = { what, at: `${at}.${i}`, timeUnit: 'ms' };
+    return mapOrder(parseXtRestOrder(item, text, what, place.at), ctx, place);
+  });
+  return { kind: 'orders', orders };
 }
