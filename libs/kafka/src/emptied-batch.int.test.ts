@@ -37,12 +37,12 @@ declare module 'vitest' {
 const SEGMENT_BYTES = 1_000;
 const value = (key: string, version: number) => `${key}=v${version}|${'x'.repeat(880)}`;
 
-/** Waits for `probe` to return true, polling; fails with `what` after `timeoutMs`. */
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+/** Waits for `probe` to return true, polling; fails with `what` (read when it fails) after `timeoutMs`. */
+async function until(probe: () => Promise<boolean>, what: string | (() => string), timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -166,7 +166,7 @@ describe('a record batch emptied by log compaction (aborted transaction, segment
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({ autoCommit: false, eachBatch: async () => undefined });
-      await until(async () => BigInt(last) >= 11n, 'the probe consumer to reach offset 11', 20_000);
+      await until(async () => BigInt(last) >= 11n, () => `the probe consumer to reach offset 11 (it read to ${last})`, 20_000);
     } finally {
       await consumer.disconnect();
     }
