@@ -3,6 +3,7 @@ import { errorMessage, parseConfig, secretString, VenueError, type Logger } from
 import type { ConnectTarget, SessionIO, VenueClient } from '../types.js';
 import { routeXtFrame, xtReplySchema } from './frames.js';
 import { maskListenKey, XT_API_VERSION } from './mapper.js';
+import { XtReconciler } from './reconciler.js';
 import { XT_LISTEN_KEY_PATH, xtSignature } from './sign.js';
 
 /** XT closes a user socket that sent no text `ping` for 30 s (XTDOC, XTREPO heartBeat.md). */
@@ -90,6 +91,8 @@ export class XtClient implements VenueClient {
   readonly apiVersion = XT_API_VERSION;
   readonly heartbeat: { intervalMs: number; beat(io: SessionIO): void };
   readonly idleTimeoutMs: number;
+  /** REST reconciliation after every (re)connect, signed with the same credentials (./reconciler.ts) */
+  readonly reconciler: XtReconciler;
 
   readonly #config: XtClientConfig;
   readonly #fetch: typeof globalThis.fetch;
@@ -107,6 +110,10 @@ export class XtClient implements VenueClient {
     this.#log = deps.logger;
     this.idleTimeoutMs = config.idleTimeoutMs ?? config.pingIntervalMs * 2 + 5_000;
     this.heartbeat = { intervalMs: config.pingIntervalMs, beat: (io) => this.#beat(io) };
+    this.reconciler = new XtReconciler(
+      { restUrl: config.restUrl, apiKey: config.apiKey, apiSecret: config.apiSecret, recvWindowMs: config.recvWindowMs },
+      this.#now,
+    );
   }
 
   /** Validates raw configuration (throws ConfigError listing every problem) and builds a client. */

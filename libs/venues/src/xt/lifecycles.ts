@@ -218,6 +218,14 @@ export function xtLifecycleDefaults(lc: XtLifecycle): XtLifecycleDefaults {
 
 const LIVE_STATES: ReadonlySet<XtOrderState> = new Set(['NEW', 'PARTIALLY_FILLED']);
 
+/** Margin held by a live limit order: remaining contracts × contract size × price ÷ leverage (8 decimals); "0" otherwise. */
+export function xtMarginFrozen(lc: XtLifecycle, step: XtStep, contractSize: string | undefined): string {
+  const d = xtLifecycleDefaults(lc);
+  if (!LIVE_STATES.has(step.state) || contractSize === undefined || d.orderType !== 'LIMIT') return '0';
+  const remaining = subDecimals(lc.quantity, step.executedQty);
+  return divDecimals(mulDecimals(mulDecimals(remaining, contractSize), lc.price), String(d.leverage), 8);
+}
+
 /**
  * The exact text of one order push, laid out like the doc example (same key order, strings for decimals and
  * contracts, integers for createdTime and leverage). `event` is `order@<listenKey>` of the receiving socket.
@@ -230,11 +238,7 @@ export function xtOrderFrameText(
   const d = xtLifecycleDefaults(lc);
   const quirks = options.quirks ?? NO_QUIRKS;
   const price = d.orderType === 'MARKET' ? '0' : lc.price;
-  const remaining = subDecimals(lc.quantity, step.executedQty);
-  const marginFrozen =
-    LIVE_STATES.has(step.state) && options.contractSize !== undefined && d.orderType === 'LIMIT'
-      ? divDecimals(mulDecimals(mulDecimals(remaining, options.contractSize), price), String(d.leverage), 8)
-      : '0';
+  const marginFrozen = xtMarginFrozen(lc, step, options.contractSize);
   const created = quirks.secondsCreatedTime ? Math.floor(options.createdTime / 1000) : options.createdTime;
   const data: Record<string, unknown> = {
     symbol: lc.symbol,
@@ -256,6 +260,46 @@ export function xtOrderFrameText(
     [quirks.orderTypeTypoKey ? 'orderType:' : 'orderType']: d.orderType,
   };
   return JSON.stringify({ topic: 'order', event: options.event, data });
+}
+
+/**
+ * One order as XT's REST answers carry it (order/list, list-history, detail): CCXT's key order (xt.ts parseOrder,
+ * swap), plus `leverage` and `positionType` as in getOpenOrders.md; decimals and contracts as strings, ids as
+ * strings, `createdTime` / `updatedTime` in ms.
+ */
+export function xtRestOrderObject(
+  lc: XtLifecycle,
+  step: XtStep,
+  options: { createdTime: number; updatedTime: number; contractSize?: string },
+): Record<string, unknown> {
+  const d = xtLifecycleDefaults(lc);
+  return {
+    orderId: lc.orderId,
+    clientOrderId: null,
+    symbol: lc.symbol,
+    orderType: d.orderType,
+    orderSide: lc.side,
+    positionSide: d.positionSide,
+    timeInForce: d.timeInForce,
+    closePosition: false,
+    price: d.orderType === 'MARKET' ? '0' : lc.price,
+    origQty: lc.quantity,
+    avgPrice: step.avgPrice,
+    executedQty: step.executedQty,
+    marginFrozen: xtMarginFrozen(lc, step, options.contractSize),
+    remark: null,
+    triggerProfitPrice: null,
+    triggerStopPrice: null,
+    sourceId: null,
+    sourceType: 'DEFAULT',
+    forceClose: false,
+    closeProfit: null,
+    state: step.state,
+    createdTime: options.createdTime,
+    updatedTime: options.updatedTime,
+    leverage: d.leverage,
+    positionType: d.positionType,
+  };
 }
 
 /** The truth after a step. */

@@ -3,6 +3,7 @@ import { sleep } from '@orderstream/kit';
 import type { ReferenceData } from '../reference.js';
 import { applyFaults, checkFaultKnobs, NO_FAULTS, type FaultKnobs, type PlannedFrame } from '../sim/faults.js';
 import { seededRng, type Rng } from '../sim/random.js';
+import { RestFaults } from '../sim/rest-faults.js';
 import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
 import { XT_USER_TOPICS } from './frames.js';
 import {
@@ -13,6 +14,7 @@ import {
   xtLifecycleSteps,
   xtOrderFrameText,
   xtRandomLifecycles,
+  xtRestOrderObject,
   xtTruthOf,
   type XtFrameQuirks,
   type XtLifecycle,
@@ -20,6 +22,7 @@ import {
   type XtSimInstrument,
   type XtStep,
 } from './lifecycles.js';
+import { XT_OPEN_ORDERS_PATH, XT_ORDER_DETAIL_PATH, XT_ORDER_HISTORY_PATH, XT_ORDER_LIST_PATH } from './rest.js';
 import { XT_LISTEN_KEY_PATH, xtStringToSign } from './sign.js';
 
 /** Path of the private user socket (XTDOC: wss://fstream.xt.com/ws/user). */
@@ -119,6 +122,34 @@ const HMAC_ALGORITHMS: Readonly<Record<string, string>> = {
   HmacSHA512: 'sha512',
 };
 
+/** The venue-side record of one order: what its REST answers say. */
+interface OrderRecord {
+  lc: XtLifecycle;
+  step: XtStep;
+  index: number;
+  /** epoch ms */
+  createdTime: number;
+  /** epoch ms of the last change */
+  updatedTime: number;
+}
+
+const LIVE: ReadonlySet<string> = new Set(['NEW', 'PARTIALLY_FILLED']);
+/** order/list `state` filter values (XTREPO getOrders.md): one state, UNFINISHED (NEW + PARTIALLY_FILLED), HISTORY (terminal). */
+const LIST_STATES: ReadonlySet<string> = new Set([
+  'NEW', 'PARTIALLY_FILLED', 'PARTIALLY_CANCELED', 'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED', 'UNFINISHED', 'HISTORY',
+]);
+/** Largest `size` / `limit` the simulator serves (XT's maximum is undocumented); larger asks get this many, `ps` says so. */
+export const XT_SIM_MAX_PAGE_SIZE = 100;
+
+/** XT's futures envelope around an application error (CCXT / NEMA shape). */
+function xtFailure(code: string, msg: string): string {
+  return JSON.stringify({ returnCode: 1, msgInfo: 'failure', error: { code, msg }, result: null });
+}
+
+function xtSuccess(result: unknown): string {
+  return JSON.stringify({ returnCode: 0, msgInfo: 'success', error: null, result });
+}
+
 /** XT REST auth errors (codes and texts from XT's error table, XTREPO `_documentation/errorCode.md`). */
 const AUTH_ERRORS = {
   AUTH_001: 'missing request header validate-appkey',
@@ -142,6 +173,14 @@ export class XtSimulator extends SimServer {
   readonly faults: FaultKnobs;
   /** Frame quirks for order pushes; change them at any time. */
   readonly quirks: XtFrameQuirks;
+  /**
+   * Faults of the reconciliation endpoints (order/list, order/detail, order/list-history, order/list-open-order):
+   * HTTP 429 / 500 with XT's envelope (code "429" / "500"), orders whose detail lookup always fails.
+   */
+  readonly restFaults = new RestFaults({
+    rateLimited: () => xtFailure('429', 'The request is too frequent, please control the request rate according to the speed limit requirement'),
+    error: () => xtFailure('500', 'Service exception'),
+  });
 
   readonly #apiKey: string;
   readonly #apiSecret: string;
@@ -156,6 +195,7 @@ export class XtSimulator extends SimServer {
   readonly #keys = new Map<string, ListenKeyState>();
   readonly #state = new WeakMap<SimSocket, SocketState>();
   readonly #truth = new Map<string, { index: number; truth: XtOrderTruth }>();
+  readonly #orders = new Map<string, OrderRecord>();
   #sessionSeq = 40_000;
   #malformedSeq = 0;
   readonly #stats = {
@@ -227,6 +267,11 @@ export class XtSimulator extends SimServer {
     return new Map([...this.#truth].map(([id, t]) => [id, { ...t.truth }]));
   }
 
+  /** Ids of the orders live at the venue now (last state NEW or PARTIALLY_FILLED), whoever is connected. */
+  liveOrderIds(): string[] {
+    return [...this.#orders.values()].filter((o) => LIVE.has(o.step.state)).map((o) => o.lc.orderId);
+  }
+
   stats(): XtSimStats {
     return {
       openSockets: this.sockets.length,
@@ -292,6 +337,25 @@ export class XtSimulator extends SimServer {
   }
 
   /**
+   * Places orders that stay open: records (and pushes to subscribers) only the first step (NEW) of each lifecycle.
+   * A later play() of the same lifecycle carries on from there. Returns the ids placed.
+   */
+  placeOrders(lifecycles: readonly XtLifecycle[]): string[] {
+    const createdTime = Date.now();
+    for (const lc of lifecycles) {
+      const step = xtLifecycleSteps(lc, this.#avgScale)[0] as XtStep;
+      const p: PlannedPush = { key: lc.orderId, lc, step, index: 0, createdTime: lc.createdTime ?? createdTime };
+      this.#recordTruth(p);
+      for (const { socket, key } of this.#subscribers()) {
+        const contractSize = this.#contractSize(lc.symbol);
+        const text = xtOrderFrameText(lc, step, { event: `order@${key}`, createdTime: p.createdTime, ...(contractSize ? { contractSize } : {}), quirks: this.quirks });
+        if (this.sendText(socket, text, 'push')) this.#stats.pushesSent++;
+      }
+    }
+    return lifecycles.map((lc) => lc.orderId);
+  }
+
+  /**
    * Sends one malformed order frame to every subscriber and returns its exact text (the same on every socket:
    * these frames carry the bare `"event":"order"`). Throws if nobody is subscribed.
    * - `invalid-json`: a push cut off mid-object → FRAME_NOT_JSON
@@ -337,21 +401,27 @@ export class XtSimulator extends SimServer {
   // REST
 
   protected onHttp(req: SimHttpRequest): SimHttpResponse {
-    if (req.path !== XT_LISTEN_KEY_PATH) {
+    const reconcile = req.path === XT_ORDER_LIST_PATH || req.path === XT_ORDER_DETAIL_PATH || req.path === XT_ORDER_HISTORY_PATH || req.path === XT_OPEN_ORDERS_PATH;
+    if (req.path !== XT_LISTEN_KEY_PATH && !reconcile) {
       return { status: 404, body: JSON.stringify({ timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path: req.path }) };
     }
     if (req.method !== 'GET') {
       return { status: 405, body: JSON.stringify({ timestamp: new Date().toISOString(), status: 405, error: 'Method Not Allowed', path: req.path }) };
     }
+    if (reconcile) {
+      const faulted = this.restFaults.check(req.path === XT_ORDER_DETAIL_PATH ? (req.query.get('orderId') ?? undefined) : undefined);
+      if (faulted) {
+        this.changed();
+        return faulted;
+      }
+    }
     const refused = this.#verify(req);
     if (refused) {
       this.#stats.restRejections[refused] = (this.#stats.restRejections[refused] ?? 0) + 1;
       this.changed();
-      return {
-        status: 401,
-        body: JSON.stringify({ returnCode: 1, msgInfo: 'failure', error: { code: refused, msg: AUTH_ERRORS[refused] }, result: null }),
-      };
+      return { status: 401, body: xtFailure(refused, AUTH_ERRORS[refused]) };
     }
+    if (reconcile) return this.#reconcileEndpoint(req);
     const key = `${randomBytes(16).toString('hex').toUpperCase()}${Date.now()}`;
     const timer = setTimeout(() => this.#expire(key), this.#ttlMs);
     timer.unref();
@@ -359,6 +429,93 @@ export class XtSimulator extends SimServer {
     this.#stats.listenKeysIssued++;
     this.changed();
     return { status: 200, body: JSON.stringify({ returnCode: 0, msgInfo: 'success', error: null, result: key }) };
+  }
+
+  /** order/list, order/detail, order/list-history, order/list-open-order: the venue's book as it stands now. */
+  #reconcileEndpoint(req: SimHttpRequest): SimHttpResponse {
+    const q = req.query;
+    const symbol = q.get('symbol') ?? undefined;
+    const bySymbol = (o: OrderRecord) => symbol === undefined || symbol === '' || o.lc.symbol === symbol;
+    const newestFirst = (a: OrderRecord, b: OrderRecord) => (BigInt(a.lc.orderId) < BigInt(b.lc.orderId) ? 1 : BigInt(a.lc.orderId) > BigInt(b.lc.orderId) ? -1 : 0);
+    const int = (name: string, dflt: number, min: number): number | undefined => {
+      const v = q.get(name);
+      if (v === null || v === '') return dflt;
+      return /^\d+$/.test(v) && Number(v) >= min ? Number(v) : undefined;
+    };
+    const invalid = (name: string) => ({ status: 200, body: xtFailure('invalid_params', `invalid parameter ${name}`) });
+    let answer: SimHttpResponse;
+    switch (req.path) {
+      case XT_ORDER_DETAIL_PATH: {
+        const id = q.get('orderId');
+        if (!id || !/^\d+$/.test(id)) return invalid('orderId');
+        const o = this.#orders.get(id);
+        answer = { status: 200, body: xtSuccess(o ? this.#restOrder(o) : null) };
+        break;
+      }
+      case XT_ORDER_LIST_PATH: {
+        // XTREPO getOrders.md: state defaults to NEW; page from 1, size default 10.
+        const state = q.get('state') || 'NEW';
+        const page = int('page', 1, 1);
+        const size = int('size', 10, 1);
+        if (!LIST_STATES.has(state)) return invalid('state');
+        if (page === undefined) return invalid('page');
+        if (size === undefined) return invalid('size');
+        const ps = Math.min(size, XT_SIM_MAX_PAGE_SIZE);
+        const match = (o: OrderRecord) =>
+          state === 'UNFINISHED' ? LIVE.has(o.step.state) : state === 'HISTORY' ? !LIVE.has(o.step.state) : o.step.state === state;
+        const start = q.get('startTime');
+        const end = q.get('endTime');
+        const all = [...this.#orders.values()]
+          .filter((o) => bySymbol(o) && match(o) && (!start || o.createdTime >= Number(start)) && (!end || o.createdTime <= Number(end)))
+          .sort(newestFirst);
+        const items = all.slice((page - 1) * ps, page * ps).map((o) => this.#restOrder(o));
+        answer = { status: 200, body: xtSuccess({ page, ps, total: all.length, items }) };
+        break;
+      }
+      case XT_ORDER_HISTORY_PATH: {
+        // XTREPO getHistory.md: finished orders, newest first; `id` + direction NEXT (older) / PREV (newer), limit default 10.
+        const limit = int('limit', 10, 1);
+        if (limit === undefined) return invalid('limit');
+        const direction = (q.get('direction') || 'NEXT').toUpperCase();
+        if (direction !== 'NEXT' && direction !== 'PREV') return invalid('direction');
+        const id = q.get('id');
+        if (id && !/^\d+$/.test(id)) return invalid('id');
+        const start = q.get('startTime');
+        const end = q.get('endTime');
+        if ((start && !/^\d+$/.test(start)) || (end && !/^\d+$/.test(end))) return invalid(start && !/^\d+$/.test(start) ? 'startTime' : 'endTime');
+        const n = Math.min(limit, XT_SIM_MAX_PAGE_SIZE);
+        const all = [...this.#orders.values()]
+          .filter((o) => !LIVE.has(o.step.state) && bySymbol(o) && !this.restFaults.knobs.failDetailFor.has(o.lc.orderId))
+          .filter((o) => (!start || o.createdTime >= Number(start)) && (!end || o.createdTime <= Number(end)))
+          .sort(newestFirst);
+        let from = 0;
+        let to = all.length;
+        if (id) {
+          const at = BigInt(id);
+          if (direction === 'NEXT') from = all.findIndex((o) => BigInt(o.lc.orderId) < at);
+          else to = all.findIndex((o) => BigInt(o.lc.orderId) <= at);
+          if (from < 0) from = all.length;
+          if (to < 0) to = all.length;
+        }
+        const window = direction === 'PREV' && id ? all.slice(Math.max(0, to - n), to) : all.slice(from, from + n);
+        const first = window.length > 0 ? all.indexOf(window[0] as OrderRecord) : from;
+        const last = first + window.length;
+        answer = { status: 200, body: xtSuccess({ hasPrev: first > 0, hasNext: last < all.length, items: window.map((o) => this.#restOrder(o)) }) };
+        break;
+      }
+      default: {
+        // list-open-order (getOpenOrders.md): every live order, no paging, `result` an array (JKXT).
+        const items = [...this.#orders.values()].filter((o) => LIVE.has(o.step.state) && bySymbol(o)).sort(newestFirst).map((o) => this.#restOrder(o));
+        answer = { status: 200, body: xtSuccess(items) };
+      }
+    }
+    this.changed();
+    return answer;
+  }
+
+  #restOrder(o: OrderRecord): Record<string, unknown> {
+    const contractSize = this.#contractSize(o.lc.symbol);
+    return xtRestOrderObject(o.lc, o.step, { createdTime: o.createdTime, updatedTime: o.updatedTime, ...(contractSize ? { contractSize } : {}) });
   }
 
   /** Checks the validate-* headers (also accepted with the `xt-` prefix) → an XT AUTH code, or undefined if fine. */
@@ -500,5 +657,8 @@ export class XtSimulator extends SimServer {
     const known = this.#truth.get(p.lc.orderId);
     if (known && known.index >= p.index) return;
     this.#truth.set(p.lc.orderId, { index: p.index, truth: xtTruthOf(p.lc, p.step, p.createdTime) });
+    const updatedTime = Math.max(Date.now(), this.#orders.get(p.lc.orderId)?.updatedTime ?? 0, p.createdTime);
+    this.#orders.set(p.lc.orderId, { lc: p.lc, step: p.step, index: p.index, createdTime: p.createdTime, updatedTime });
+    this.changed();
   }
 }
