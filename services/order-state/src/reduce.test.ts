@@ -185,6 +185,118 @@ describe('merge rules converge (property)', () => {
   });
 });
 
+/**
+ * WebSea with reconciliation: pushes (some lost in a gap, some repeated), REST order answers (cumulative claims, no
+ * update time of their own: as of their receipt) and the REST trade list (trade ids), in any order (rule 6).
+ */
+const WS = { venue: 'websea', orderKey: 'websea|main|BL1', orderId: 'BL1', venueSymbol: 'BTC-USDT', symbol: 'BTC/USDT', instrumentKind: 'SPOT' as const, positionSide: null, timeInForce: null, postOnly: null };
+const websea = (status: OrderStatus, extra: Partial<CanonicalOrder>) =>
+  update(status, '0', { ...WS, filledQuantity: null, venueFilledQuantity: null, averagePrice: null, ...extra });
+const fp = (e: { ts: number; qty: number; px: number }) => `BL1/${e.ts}/${e.qty}/${e.px}/0.01`;
+
+const restLifecycleArb = fc
+  .record({
+    // few seconds and figures, so twins (same second and figures: one push id, two trade ids) happen often
+    fills: fc.array(fc.record({ ts: fc.integer({ min: 1, max: 3 }), qty: fc.integer({ min: 1, max: 2 }), px: fc.constantFrom(100, 101) }), { minLength: 1, maxLength: 5 }),
+    end: fc.constantFrom<'FILLED' | 'CANCELED'>('FILLED', 'CANCELED'),
+    lost: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+    claimAt: fc.nat({ max: 5 }),
+  })
+  .map(({ fills, end, lost, claimAt }) => {
+    const sum = (n: number) => fills.slice(0, n).reduce((q, f) => q + f.qty, 0);
+    const notional = (n: number) => fills.slice(0, n).reduce((q, f) => q + f.qty * f.px, 0);
+    const claim = (n: number, status: OrderStatus, venueStatus: string, at: number) =>
+      websea(status, {
+        venueStatus, filledQuantity: String(sum(n)), venueFilledQuantity: String(sum(n)), updatedAt: at,
+        averagePrice: n === 0 ? null : String(notional(n) / sum(n)).slice(0, 12), extras: { ctime: '2024-11-10 17:33:51', restOrderId: '7' },
+      });
+    const pushes: CanonicalOrder[] = [websea('NEW', { venueStatus: 'NEW', updatedAt: 1_000_000, extras: {} })];
+    fills.forEach((f, i) => {
+      pushes.push(websea(i === fills.length - 1 && end === 'FILLED' ? 'FILLED' : 'PARTIALLY_FILLED', {
+        venueStatus: i === fills.length - 1 && end === 'FILLED' ? 'FILLED' : 'PARTIALLY_FILLED',
+        lastFillQuantity: String(f.qty), lastFillPrice: String(f.px), lastFillFee: '0.01', lastFillId: fp(f), updatedAt: f.ts * 1_000_000, extras: {},
+      }));
+    });
+    if (end === 'CANCELED') pushes.push(websea('CANCELED', { venueStatus: 'PARTIALLY_CANCELED', updatedAt: 9_000_000, extras: {} }));
+    const delivered = pushes.filter((_, i) => !lost[i % lost.length]);
+    const n = Math.min(claimAt, fills.length);
+    const rest = [
+      claim(n, n === 0 ? 'NEW' : 'PARTIALLY_FILLED', n === 0 ? 'NEW' : 'PARTIALLY_FILLED', 5_000_000),
+      claim(fills.length, end, end === 'FILLED' ? 'FILLED' : 'PARTIALLY_CANCELED', 20_000_000),
+      ...fills.map((f, i) =>
+        websea('PARTIALLY_FILLED', {
+          venueStatus: 'TRADE', side: 'BUY', orderType: 'OTHER', venueOrderType: null, venueSymbol: '', symbol: null,
+          lastFillQuantity: String(f.qty), lastFillPrice: String(f.px), lastFillFee: '0.01', lastFillId: `${fp(f)}#${100 + i}`,
+          updatedAt: f.ts * 1_000_000, extras: { executionOnly: 'true' },
+        }),
+      ),
+    ];
+    return { seq: [...delivered, ...rest], fills, end };
+  });
+
+describe('per-execution venues with REST reconciliation (WebSea, rule 6)', () => {
+  it('a pushed execution and the same trade from the list count once; a twin counts twice; a lost one is restored', () => {
+    const p = (ts: number, id: string) => websea('PARTIALLY_FILLED', { venueStatus: 'PARTIALLY_FILLED', lastFillQuantity: '1', lastFillPrice: '100', lastFillFee: '0.01', lastFillId: id, updatedAt: ts, extras: {} });
+    const t = (id: string, qty = '1') => websea('PARTIALLY_FILLED', { venueStatus: 'TRADE', lastFillQuantity: qty, lastFillPrice: '100', lastFillFee: '0.01', lastFillId: id, updatedAt: 1, extras: { executionOnly: 'true' } });
+    const s = fold([
+      websea('NEW', { venueStatus: 'NEW', updatedAt: 0, extras: {} }),
+      p(1, 'BL1/1/1/100/0.01'), // one push for two twin executions
+      t('BL1/1/1/100/0.01#18'),
+      t('BL1/1/1/100/0.01#19'),
+      t('BL1/2/2/100/0.01#20', '2'), // lost in a gap
+    ]);
+    expect(s?.executions.map((e) => e.id)).toEqual(['BL1/1/1/100/0.01#18', 'BL1/1/1/100/0.01#19', 'BL1/2/2/100/0.01#20']);
+    expect(s?.order).toMatchObject({ filledQuantity: '4', filledQuoteQuantity: '400', averagePrice: '100', fee: '0.03', status: 'PARTIALLY_FILLED', venueStatus: 'PARTIALLY_FILLED', side: 'BUY', orderType: 'LIMIT' });
+    // the same push again changes nothing
+    expect(reduce(s, p(1, 'BL1/1/1/100/0.01'))).toBeUndefined();
+  });
+
+  it('a REST claim above the known executions is reported until the trade list arrives, and never double counted', () => {
+    const claim = websea('FILLED', { venueStatus: 'FILLED', filledQuantity: '3', venueFilledQuantity: '3', averagePrice: '100', updatedAt: 10, extras: {} });
+    const s1 = fold([websea('PARTIALLY_FILLED', { venueStatus: 'PARTIALLY_FILLED', lastFillQuantity: '1', lastFillPrice: '100', lastFillFee: '0.01', lastFillId: 'BL1/1/1/100/0.01', updatedAt: 1, extras: {} }), claim]);
+    expect(s1?.order).toMatchObject({ status: 'FILLED', filledQuantity: '3', averagePrice: '100', filledQuoteQuantity: '300', fee: '0.01', venueFilledQuantity: '3' });
+    expect(s1?.note).toMatch(/venue reports more filled/);
+    const trade = (id: string, qty: string) => websea('PARTIALLY_FILLED', { venueStatus: 'TRADE', lastFillQuantity: qty, lastFillPrice: '100', lastFillFee: '0.01', lastFillId: id, updatedAt: 1, extras: { executionOnly: 'true' } });
+    let s: OrderState | undefined = s1;
+    for (const u of [trade('BL1/1/1/100/0.01#1', '1'), trade('BL1/2/2/100/0.01#2', '2')]) s = reduce(s, u) ?? s;
+    expect(s?.order).toMatchObject({ status: 'FILLED', venueStatus: 'FILLED', filledQuantity: '3', filledQuoteQuantity: '300', fee: '0.02', venueFilledQuantity: '3' });
+    expect(s?.note).toBeNull();
+  });
+
+  it('a trade list seen before anything else stands in until the first order update replaces it', () => {
+    const t = websea('PARTIALLY_FILLED', { venueStatus: 'TRADE', side: 'BUY', orderType: 'OTHER', venueSymbol: '', symbol: null, lastFillQuantity: '1', lastFillPrice: '100', lastFillFee: '0.01', lastFillId: 'BL1/1/1/100/0.01#1', updatedAt: 1, extras: { executionOnly: 'true' } });
+    const r = websea('CANCELED', { venueStatus: 'PARTIALLY_CANCELED', side: 'SELL', filledQuantity: '1', venueFilledQuantity: '1', averagePrice: '100', updatedAt: 5, extras: { ctime: 'x' } });
+    const s = fold([t, r]);
+    expect(s?.order).toMatchObject({ status: 'CANCELED', side: 'SELL', orderType: 'LIMIT', venueSymbol: 'BTC-USDT', filledQuantity: '1', fee: '0.01', extras: { ctime: 'x' } });
+    expect(s?.order.extras.executionOnly).toBeUndefined();
+  });
+
+  it('pushes, lost pushes, REST answers and trade lists in any order, with duplicates, fold to the in-order state, which is the truth', () => {
+    fc.assert(
+      fc.property(
+        restLifecycleArb.chain(({ seq, fills, end }) =>
+          fc.tuple(fc.constant({ seq, fills, end }), fc.shuffledSubarray(seq, { minLength: seq.length, maxLength: seq.length }), fc.array(fc.nat({ max: seq.length - 1 }), { maxLength: 4 })),
+        ),
+        ([{ seq: inOrder, fills, end }, shuffled, dupIdx]) => {
+          const withDups = [...shuffled];
+          for (const i of dupIdx) {
+            const u = inOrder[i] as CanonicalOrder;
+            withDups.splice(i % (withDups.length + 1), 0, { ...u, source: { ...u.source, offset: u.source.offset + 10_000 } });
+          }
+          const want = fold(inOrder);
+          expect(essence(fold(withDups))).toEqual(essence(want));
+          const qty = fills.reduce((q, f) => q + f.qty, 0);
+          const quote = fills.reduce((q, f) => q + f.qty * f.px, 0);
+          expect(want?.order).toMatchObject({ status: end, filledQuantity: String(qty), filledQuoteQuantity: String(quote), fee: String(fills.length / 100) });
+          expect(want?.executions).toHaveLength(fills.length);
+          expect(want?.note).toBeNull();
+        },
+      ),
+      { seed: SEED, numRuns: 2000 },
+    );
+  });
+});
+
 describe('closeAbsent (complete snapshots)', () => {
   const marker = (keys: string[], receivedAt: number) => ({
     venue: 'xt', account: 'main', orderKeys: keys, receivedAt, source: { topic: 'raw', partition: 0, offset: 99 },

@@ -12,9 +12,24 @@ import { isTerminal, type CanonicalOrder, type Execution, type OrderState, type 
  * updates). Fill figures (filled, average price, fee, last fill) come as one group from the higher fill.
  *
  * Venues that report only each execution (WebSea: `lastFillId` set, no cumulative figures) are summed instead:
- * the state keeps the set of distinct executions, and cumulative filled quantity, filled notional, average
- * price and fee (a missing fee counts 0) are derived from that set, so a repeated push never counts twice and
- * order does not matter. An order with no execution has filled 0.
+ *  6. Per-execution venues: the state keeps the set of distinct executions, and cumulative filled quantity, filled
+ *     notional, average price and fee (a missing fee counts 0) are derived from that set, so a repeated push never
+ *     counts twice and order does not matter. An order with no execution has filled 0. The venue's REST answers
+ *     (reconciliation, DESIGN.md decision 10) join in without double counting:
+ *     a. An execution id `<fingerprint>#<trade id>` comes from the venue's trade list; a pushed execution's id is the
+ *        bare fingerprint (order, second, quantity, price, fee). A pushed execution counts only while no trade of the
+ *        list carries its fingerprint: the same execution seen both ways counts once, executions lost in a gap are
+ *        restored by the list, and two executions the pushes cannot tell apart (same second and figures) count
+ *        twice, told apart by their trade ids. The counted set depends only on the ids seen, never on their order.
+ *     b. A trade-list record (`extras.executionOnly`) knows no order status, side or type: it adds its execution
+ *        and never decides an order field. If it is all the state has seen, it stands in until the first other
+ *        update, which replaces it entirely.
+ *     c. An update with a cumulative filled quantity (a REST order answer: filled so far and average price) is the
+ *        venue's claim. The highest claim is kept (`venueFilledQuantity`, its average in
+ *        `extras.venueAveragePrice`); it never adds to the executions. While it exceeds the executions' sum (some
+ *        executions not yet known: the trade list is on its way), the state reports the claim (filled, average,
+ *        notional = filled × average; fee = the known executions' fees, a lower bound) and says so in `note`; once
+ *        the executions reach it, they decide again.
  */
 const RANK: Record<OrderStatus, number> = {
   PENDING_NEW: 0,
@@ -50,9 +65,56 @@ export const PER_EXECUTION_VENUES: ReadonlySet<string> = new Set(['websea']);
 
 /** An update of a venue that reports executions one by one, with no cumulative figures. */
 export function isPerExecution(o: CanonicalOrder): boolean {
-  if (o.filledQuantity !== null || o.venueFilledQuantity !== null) return false;
-  return PER_EXECUTION_VENUES.has(o.venue) || o.lastFillId !== null;
+  if (PER_EXECUTION_VENUES.has(o.venue)) return true;
+  return o.lastFillId !== null && o.filledQuantity === null && o.venueFilledQuantity === null;
 }
+
+/** Rule 6b: a record that carries one execution from a venue's trade list and no order fields. */
+export const EXECUTION_ONLY_EXTRA = 'executionOnly';
+function isExecutionOnly(o: CanonicalOrder): boolean {
+  return o.extras[EXECUTION_ONLY_EXTRA] === 'true';
+}
+
+/** Rule 6a: a trade-list execution id is `<fingerprint>#<trade id>`; a pushed one is the bare fingerprint. */
+function fingerprintOf(id: string): string | undefined {
+  const hash = id.lastIndexOf('#');
+  return hash < 0 ? undefined : id.slice(0, hash);
+}
+
+/** Rule 6a: the executions that count, sorted by id. */
+function countedExecutions(all: readonly Execution[]): Execution[] {
+  const listed = new Set<string>();
+  for (const e of all) {
+    const f = fingerprintOf(e.id);
+    if (f !== undefined) listed.add(f);
+  }
+  const byId = new Map<string, Execution>();
+  for (const e of all) if (!byId.has(e.id) && (fingerprintOf(e.id) !== undefined || !listed.has(e.id))) byId.set(e.id, e);
+  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Rule 6c: the venue's claim (cumulative filled, average) an update carries, if any. */
+function claimOf(o: CanonicalOrder): { filled: string; average: string | null } | undefined {
+  if (isExecutionOnly(o)) return undefined;
+  const filled = o.filledQuantity ?? o.venueFilledQuantity;
+  if (filled === null) return undefined;
+  return { filled, average: o.averagePrice };
+}
+
+/** Rule 6c: the highest claim a per-execution state has kept. */
+function keptClaimOf(o: CanonicalOrder): { filled: string; average: string | null } | undefined {
+  return o.venueFilledQuantity === null ? undefined : { filled: o.venueFilledQuantity, average: o.extras.venueAveragePrice ?? null };
+}
+
+function higherClaim(a: { filled: string; average: string | null } | undefined, b: { filled: string; average: string | null } | undefined) {
+  if (!a) return b;
+  if (!b) return a;
+  const c = compareDecimals(a.filled, b.filled);
+  if (c !== 0) return c > 0 ? a : b;
+  return (a.average ?? '') >= (b.average ?? '') ? a : b;
+}
+
+const SHORTFALL_NOTE = 'the venue reports more filled than the executions known so far: filled and average are the venue\'s figures, fee covers the known executions only, until its trade list arrives';
 
 /**
  * >0 when `a` is further along than `b`, <0 when behind, 0 when the rules cannot tell them apart.
@@ -108,8 +170,11 @@ function executionOf(u: CanonicalOrder): Execution | undefined {
   return { id: u.lastFillId as string, quantity: u.lastFillQuantity, price: u.lastFillPrice, fee: u.lastFillFee };
 }
 
-/** Cumulative figures from distinct executions; sorted by id so the stored state does not depend on arrival order. */
-function withExecutionTotals(order: CanonicalOrder, executions: Execution[]): CanonicalOrder {
+/**
+ * Cumulative figures from the counted executions (rule 6), or from the venue's claim while it exceeds them
+ * (rule 6c). Executions are sorted by id so the stored state does not depend on arrival order.
+ */
+function withExecutionTotals(order: CanonicalOrder, executions: Execution[], claim?: { filled: string; average: string | null }): CanonicalOrder {
   let qty = '0';
   let notional = '0';
   let fee = '0';
@@ -118,12 +183,29 @@ function withExecutionTotals(order: CanonicalOrder, executions: Execution[]): Ca
     notional = addDecimals(notional, mulDecimals(e.quantity, e.price));
     if (e.fee !== null) fee = addDecimals(fee, e.fee);
   }
+  const extras = { ...order.extras };
+  delete extras.venueAveragePrice;
+  if (claim?.average) extras.venueAveragePrice = claim.average;
+  const venueFilledQuantity = claim ? claim.filled : null;
+  if (claim && compareDecimals(claim.filled, qty) > 0) {
+    return {
+      ...order,
+      filledQuantity: claim.filled,
+      venueFilledQuantity,
+      filledQuoteQuantity: claim.average === null ? null : mulDecimals(claim.filled, claim.average),
+      averagePrice: claim.average,
+      fee,
+      extras,
+    };
+  }
   return {
     ...order,
     filledQuantity: qty,
+    venueFilledQuantity,
     filledQuoteQuantity: notional,
     averagePrice: compareDecimals(qty, '0') === 0 ? null : divDecimals(notional, qty, DERIVED_AVERAGE_PRICE_SCALE),
     fee,
+    extras,
   };
 }
 
@@ -147,26 +229,37 @@ function sameOrder(a: CanonicalOrder, b: CanonicalOrder): boolean {
 export function reduce(current: OrderState | undefined, update: CanonicalOrder): OrderState | undefined {
   const execution = executionOf(update);
   const perExecution = isPerExecution(update) || (current?.executions.length ?? 0) > 0;
-  if (!current) {
-    const executions = execution ? [execution] : [];
-    const order = perExecution ? withExecutionTotals(update, executions) : update;
-    return { order, updateCount: 1, stateUpdatedAt: update.receivedAt, executions, note: null };
+  if (!perExecution) {
+    if (!current) return { order: update, updateCount: 1, stateUpdatedAt: update.receivedAt, executions: [], note: null };
+    const progress = compareProgress(update, current.order, true);
+    const next = progress > 0 ? mergeOrders(update, current.order, true) : mergeOrders(current.order, update, true);
+    if (sameOrder(next, current.order)) return undefined;
+    return { order: next, updateCount: current.updateCount + 1, stateUpdatedAt: Math.max(current.stateUpdatedAt, update.receivedAt), executions: current.executions, note: current.note };
   }
-  let executions = current.executions;
-  if (execution && !executions.some((e) => e.id === execution.id)) {
-    executions = [...executions, execution].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Rule 6.
+  const claim = higherClaim(current ? (current.executions.length > 0 || isPerExecution(current.order) ? keptClaimOf(current.order) : claimOf(current.order)) : undefined, claimOf(update));
+  const seen = current?.executions ?? [];
+  let executions = execution && !seen.some((e) => e.id === execution.id) ? countedExecutions([...seen, execution]) : seen;
+  if (executions.length === seen.length && executions.every((e, i) => e.id === seen[i]?.id)) executions = seen;
+  let fields: CanonicalOrder;
+  if (!current) fields = update;
+  else if (isExecutionOnly(update) && !isExecutionOnly(current.order)) fields = current.order; // 6b
+  else if (isExecutionOnly(current.order) && !isExecutionOnly(update)) fields = update; // 6b: the stand-in is replaced
+  else {
+    const progress = compareProgress(update, current.order, false);
+    fields = progress > 0 ? mergeOrders(update, current.order, false) : mergeOrders(current.order, update, false);
   }
-  const byFill = !perExecution;
-  const progress = compareProgress(update, current.order, byFill);
-  let next = progress > 0 ? mergeOrders(update, current.order, byFill) : mergeOrders(current.order, update, byFill);
-  if (perExecution) next = withExecutionTotals(next, executions);
-  if (executions === current.executions && sameOrder(next, current.order)) return undefined;
+  const order = withExecutionTotals(fields, executions, claim);
+  const shortfall = claim !== undefined && order.filledQuantity === claim.filled && compareDecimals(claim.filled, executions.reduce((q, e) => addDecimals(q, e.quantity), '0')) > 0;
+  const note = shortfall ? SHORTFALL_NOTE : current?.note === SHORTFALL_NOTE ? null : (current?.note ?? null);
+  if (!current) return { order, updateCount: 1, stateUpdatedAt: update.receivedAt, executions, note };
+  if (executions === current.executions && note === current.note && sameOrder(order, current.order)) return undefined;
   return {
-    order: next,
+    order,
     updateCount: current.updateCount + 1,
     stateUpdatedAt: Math.max(current.stateUpdatedAt, update.receivedAt),
     executions,
-    note: current.note,
+    note,
   };
 }
 

@@ -14,11 +14,6 @@ const base: MapContext = {
 function mapFixture(f: WebseaRestFixture): MapResult {
   return webseaMapper.map(f.text, { ...base, rest: { ...f.request, status: f.status } });
 }
-function ordersOf(name: string): CanonicalOrder[] {
-  const r = mapFixture(webseaRestFixture(name));
-  if (r.kind !== 'orders') throw new Error(`${name}: ${JSON.stringify(r)}`);
-  return r.orders;
-}
 function mapPush(name: string): CanonicalOrder {
   const r = webseaMapper.map(webseaFixture('orders.jsonl', name).text, base);
   if (r.kind !== 'orders') throw new Error(name);
@@ -49,7 +44,7 @@ describe('WebSea REST answers → canonical orders', () => {
       expect(orders[0]).toMatchObject({
         orderKey: 'websea|main|BL123456789987523', venueSymbol: 'MCO-BTC', symbol: 'MCO/BTC', instrumentKind: 'SPOT',
         filledQuantity: '0', venueFilledQuantity: '0', averagePrice: null, fee: null, feeAsset: null, lastFillId: null,
-        createdAt: Date.UTC(2018, 9, 2, 2, 33, 33) * 1000, updatedAt: null,
+        createdAt: Date.UTC(2018, 9, 2, 2, 33, 33) * 1000, updatedAt: base.receivedAt,
         extras: { ctime: '2018-10-02 10:33:33', restOrderId: '121', totalPrice: '0.123456' },
       });
     },

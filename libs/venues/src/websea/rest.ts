@@ -242,8 +242,8 @@ function mapRestOrder(entry: unknown, text: string, ctx: MapContext, what: strin
     reduceOnly: null,
     postOnly: null,
     createdAt: seconds * 1_000_000,
-    // REST gives no update time.
-    updatedAt: null,
+    // REST gives no update time: the answer describes the order as of its receipt.
+    updatedAt: ctx.receivedAt,
     receivedAt: ctx.receivedAt,
     source: ctx.source,
     extras,
