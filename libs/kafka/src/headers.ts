@@ -10,7 +10,11 @@ export interface RawHeaders {
   connSeq: number;
   /** epoch nanoseconds as a decimal string */
   receivedAt: string;
-  frameKind: 'data' | 'session';
+  frameKind: 'data' | 'session' | 'rest';
+  /** rest frames: the request the body answers (`GET /path?non-secret=params`), never a secret */
+  restRequest?: string;
+  /** rest frames: the answer's HTTP status */
+  restStatus?: number;
 }
 
 const NAMES = {
@@ -23,6 +27,9 @@ const NAMES = {
   frameKind: 'frame-kind',
 } as const;
 
+const REST_REQUEST = 'rest-request';
+const REST_STATUS = 'rest-status';
+
 export function encodeRawHeaders(h: RawHeaders): IHeaders {
   return {
     [NAMES.venue]: h.venue,
@@ -32,6 +39,8 @@ export function encodeRawHeaders(h: RawHeaders): IHeaders {
     [NAMES.connSeq]: String(h.connSeq),
     [NAMES.receivedAt]: h.receivedAt,
     [NAMES.frameKind]: h.frameKind,
+    ...(h.restRequest !== undefined ? { [REST_REQUEST]: h.restRequest } : {}),
+    ...(h.restStatus !== undefined ? { [REST_STATUS]: String(h.restStatus) } : {}),
   };
 }
 
@@ -51,8 +60,17 @@ export function decodeRawHeaders(headers: IHeaders | undefined): RawHeaders {
     throw new FrameError('RAW_HEADERS_MISSING', `raw record lacks header(s): ${missing.join(', ')}`);
   }
   const frameKind = get('frameKind');
-  if (frameKind !== 'data' && frameKind !== 'session') {
-    throw new FrameError('RAW_HEADERS_MISSING', `raw record has frame-kind ${JSON.stringify(frameKind)}, expected data or session`);
+  if (frameKind !== 'data' && frameKind !== 'session' && frameKind !== 'rest') {
+    throw new FrameError('RAW_HEADERS_MISSING', `raw record has frame-kind ${JSON.stringify(frameKind)}, expected data, session or rest`);
+  }
+  let rest: Pick<RawHeaders, 'restRequest' | 'restStatus'> = {};
+  if (frameKind === 'rest') {
+    const restRequest = headerString(headers, REST_REQUEST);
+    const status = headerString(headers, REST_STATUS);
+    if (restRequest === undefined || status === undefined || !/^\d{3}$/.test(status)) {
+      throw new FrameError('RAW_HEADERS_MISSING', `rest record needs headers ${REST_REQUEST} and ${REST_STATUS} (a 3-digit HTTP status)`);
+    }
+    rest = { restRequest, restStatus: Number(status) };
   }
   const receivedAt = get('receivedAt') as string;
   if (!/^\d+$/.test(receivedAt)) {
@@ -66,6 +84,7 @@ export function decodeRawHeaders(headers: IHeaders | undefined): RawHeaders {
     connSeq: Number(get('connSeq')),
     receivedAt,
     frameKind,
+    ...rest,
   };
 }
 

@@ -118,6 +118,7 @@ export class VenueSession {
   }
 
   async stop(): Promise<void> {
+    this.#abort.abort();
     this.#stopReconcile();
     this.#ws?.close(1000, 'collector stopping');
     await this.#running;

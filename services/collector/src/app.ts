@@ -1,13 +1,16 @@
 import type { Logger } from '@orderstream/kit';
 import { encodeRawHeaders, rawKey, type Kafka, type TopicNames } from '@orderstream/kafka';
 import type { OrderState } from '@orderstream/schemas';
-import { VenueSession, type VenueClient } from '@orderstream/venues';
+import { DEFAULT_RECONCILE_OPTIONS, VenueSession, type ReconcileOptions, type ReconcileStats, type VenueClient } from '@orderstream/venues';
 import { startTracking, type TrackingStats } from './tracking.js';
 import { OrderedPublisher } from './publisher.js';
+import { StateView } from './state-view.js';
 
 export interface CollectorAccount {
   account: string;
   client: VenueClient;
+  /** reconciliation after every gap (default: on, with DEFAULT_RECONCILE_OPTIONS) for clients that have a reconciler */
+  reconcile?: ReconcileOptions;
 }
 
 export interface CollectorDeps {
@@ -27,12 +30,16 @@ export interface CollectorStats {
   pending: number;
   connections: number;
   tracking: TrackingStats;
+  /** summed over the accounts' sessions */
+  reconcile: Omit<ReconcileStats, 'lastReport'>;
 }
 
 export interface CollectorApp {
   start(): Promise<void>;
   stop(): Promise<void>;
   stats(): CollectorStats;
+  /** one session per account, in the order of `accounts` (reconcileNow(), stats) */
+  sessions(): readonly VenueSession[];
 }
 
 /** Venue sessions → orders.raw.v1: every inbound frame's exact bytes, with provenance headers. */
@@ -45,13 +52,20 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
   let sessionEvents = 0;
   let progress: NodeJS.Timeout | undefined;
   let tracking: Awaited<ReturnType<typeof startTracking>> | undefined;
+  let view: StateView | undefined;
 
-  const sessions = deps.accounts.map(({ account, client }) => {
+  const sessions = deps.accounts.map(({ account, client, reconcile }) => {
     const log = logger.child({ venue: client.venue, account });
     const key = rawKey(client.venue, account);
     return new VenueSession({
       client,
       logger: log,
+      // Reconciliation reads the state view, which start() loads before any session starts.
+      reconcile: {
+        suspects: () => view?.suspects(client.venue, account) ?? [],
+        lastSeenMs: () => view?.lastSeenMs(client.venue, account),
+        options: reconcile ?? DEFAULT_RECONCILE_OPTIONS,
+      },
       sink: (frame) => {
         if (frame.kind === 'data') frames++;
         else sessionEvents++;
@@ -67,6 +81,7 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
             connSeq: frame.connSeq,
             receivedAt: frame.receivedAt,
             frameKind: frame.kind,
+            ...(frame.rest ? { restRequest: frame.rest.request, restStatus: frame.rest.status } : {}),
           }),
         });
       },
@@ -80,15 +95,30 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
     pending: publisher.pending,
     connections: sessions.reduce((n, s) => n + s.connections, 0),
     tracking: tracking?.stats() ?? { fromState: 0, fromTopic: 0, rejected: 0 },
+    reconcile: sessions.reduce(
+      (sum, s) => {
+        const r = s.reconcileStats;
+        return {
+          runs: sum.runs + r.runs, runFailures: sum.runFailures + r.runFailures, calls: sum.calls + r.calls, retried: sum.retried + r.retried,
+          failures: sum.failures + r.failures, rateLimitWaits: sum.rateLimitWaits + r.rateLimitWaits, rateLimitWaitedMs: sum.rateLimitWaitedMs + r.rateLimitWaitedMs,
+        };
+      },
+      { runs: 0, runFailures: 0, calls: 0, retried: 0, failures: 0, rateLimitWaits: 0, rateLimitWaitedMs: 0 },
+    ),
   });
 
   return {
     stats,
+    sessions: () => sessions,
     async start() {
       await producer.connect();
       publisher.start();
+      view = await StateView.start({
+        kafka: deps.kafka, topics: deps.topics, decodeState: deps.decodeState, logger,
+        accounts: new Set(deps.accounts.map((a) => `${a.client.venue}|${a.account}`)),
+      });
       for (const s of sessions) s.start();
-      tracking = await startTracking({ kafka: deps.kafka, topics: deps.topics, accounts: deps.accounts, decodeState: deps.decodeState, logger });
+      tracking = await startTracking({ kafka: deps.kafka, topics: deps.topics, accounts: deps.accounts, view, logger });
       logger.info({ accounts: deps.accounts.map((a) => `${a.client.venue}|${a.account}`) }, 'collector started');
       const every = deps.progressEveryMs ?? 30_000;
       if (every > 0) progress = setInterval(() => logger.info(stats(), 'collector progress'), every).unref();
@@ -97,6 +127,7 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
       clearInterval(progress);
       await tracking?.stop();
       await Promise.all(sessions.map((s) => s.stop()));
+      await view?.stop();
       await publisher.drainAndStop();
       await producer.disconnect();
       logger.info(stats(), 'collector stopped');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, errorMessage, parseConfig, type Logger } from '@orderstream/kit';
 import { kafkaEnvSchema } from '@orderstream/kafka';
-import { registeredVenues, venueModule } from '@orderstream/venues';
+import { reconcileOptionsSchema, registeredVenues, venueModule, type ReconcileOptions } from '@orderstream/venues';
 import type { CollectorAccount } from './app.js';
 
 /** Environment of the collector (README: "Configuration"). The only file that reads process.env. */
@@ -18,6 +18,8 @@ const accountsFileSchema = z.object({
         venue: z.string(),
         account: z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'may only hold letters, digits, . _ -' }),
         config: z.record(z.string(), z.unknown()),
+        /** reconciliation options (libs/venues/src/reconcile.ts); defaults when absent */
+        reconcile: z.unknown().optional(),
       }),
     )
     .min(1, { error: 'must list at least one account' }),
@@ -28,6 +30,7 @@ export interface AccountSpec {
   account: string;
   /** venue client config, already validated by the venue's own schema (secrets wrapped) */
   config: unknown;
+  reconcile: ReconcileOptions;
 }
 
 /**
@@ -67,11 +70,15 @@ export function parseAccounts(json: unknown, env: NodeJS.ProcessEnv = process.en
     seen.add(id);
     const resolved = resolveEnvRefs(a.config, env, `${where}.config`, problems);
     const parsed = m.clientConfigSchema.safeParse(resolved);
+    const reconcile = reconcileOptionsSchema.safeParse(a.reconcile ?? {});
+    if (!reconcile.success) {
+      for (const issue of reconcile.error.issues) problems.push(`${where}.reconcile${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
+    }
     if (!parsed.success) {
       for (const issue of parsed.error.issues) problems.push(`${where}.config.${issue.path.join('.')}: ${issue.message}`);
       return;
     }
-    specs.push({ venue: a.venue, account: a.account, config: parsed.data });
+    if (reconcile.success) specs.push({ venue: a.venue, account: a.account, config: parsed.data, reconcile: reconcile.data });
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return specs;
@@ -93,6 +100,6 @@ export function createAccounts(specs: AccountSpec[], logger: Logger): CollectorA
   return specs.map((s) => {
     const m = venueModule(s.venue);
     if (!m) throw new ConfigError([`unknown venue ${s.venue}`]);
-    return { account: s.account, client: m.createClient(s.config, logger.child({ venue: s.venue, account: s.account })) };
+    return { account: s.account, client: m.createClient(s.config, logger.child({ venue: s.venue, account: s.account })), reconcile: s.reconcile };
   });
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { errorMessage, type Logger } from '@orderstream/kit';
-import { readTopicToEnd, tailTopic, type InRecord, type Kafka, type TopicNames } from '@orderstream/kafka';
-import { isTerminal, type OrderState } from '@orderstream/schemas';
+import { tailTopic, type InRecord, type Kafka, type TopicNames } from '@orderstream/kafka';
 import type { TrackRef, VenueClient } from '@orderstream/venues';
+import type { StateView } from './state-view.js';
 
 /**
  * A request on orders.track.v1 (JSON): "poll this order". Key: venue|account|symbol|orderId (or clientOrderId).
@@ -30,7 +30,8 @@ export interface TrackingDeps {
   kafka: Kafka;
   topics: TopicNames;
   accounts: { account: string; client: VenueClient }[];
-  decodeState: (buf: Buffer) => OrderState;
+  /** the collector's view of orders.state.v1, already loaded */
+  view: StateView;
   logger: Logger;
 }
 
@@ -64,13 +65,12 @@ export async function startTracking(deps: TrackingDeps): Promise<{ stop(): Promi
     }
   };
 
-  for (const r of await readTopicToEnd(deps.kafka, deps.topics.state)) {
-    if (!r.value) continue;
-    const o = deps.decodeState(r.value).order;
-    const target = targets.get(`${o.venue}|${o.account}`);
-    if (!target || isTerminal(o.status)) continue;
-    track(target, { symbol: o.venueSymbol, orderId: o.orderId, ...(o.clientOrderId ? { clientOrderId: o.clientOrderId } : {}), origin: 'state' });
-    stats.fromState++;
+  for (const target of targets.values()) {
+    for (const o of deps.view.suspects(target.venue, target.account)) {
+      if (o.status === 'CLOSED_UNKNOWN') continue;
+      track(target, { symbol: o.symbol, orderId: o.orderId, ...(o.clientOrderId ? { clientOrderId: o.clientOrderId } : {}), origin: 'state' });
+      stats.fromState++;
+    }
   }
   deps.logger.info({ orders: stats.fromState }, 'tracking live orders found in the state topic');
 

@@ -1,7 +1,7 @@
 import { AppError, FrameError, errorMessage, toEpochMicros, type ErrorCode } from '@orderstream/kit';
 import { deadLetter, decodeRawHeaders, type InRecord, type OutRecord, type TopicNames } from '@orderstream/kafka';
-import type { CanonicalOrder, SnapshotMarker } from '@orderstream/schemas';
-import type { MapContext, ReferenceData, VenueId, VenueMapper } from '@orderstream/venues';
+import { orderKeyOf, type CanonicalOrder, type SnapshotMarker } from '@orderstream/schemas';
+import { parseRestRequest, reconciledSnapshotOf, type MapContext, type ReferenceData, type VenueId, type VenueMapper } from '@orderstream/venues';
 
 /** What became of one raw frame. */
 export type NormalizeOutcome =
@@ -38,7 +38,8 @@ export interface NormalizeDeps {
 }
 
 export interface RecordResult {
-  outcome: NormalizeOutcome | { kind: 'session' };
+  /** `session`: a session event; `snapshot` set when it was a completed reconciliation (markers produced) */
+  outcome: NormalizeOutcome | { kind: 'session'; snapshot?: true };
   outputs: OutRecord[];
 }
 
@@ -49,7 +50,17 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
   let ctx: MapContext | undefined;
   try {
     const h = decodeRawHeaders(record.headers);
-    if (h.frameKind === 'session') return { outcome: { kind: 'session' }, outputs: [] };
+    if (h.frameKind === 'session') {
+      // A completed reconciliation carries the account's open orders as of its request: a snapshot (DESIGN.md §10).
+      const snapshot = record.value ? reconciledSnapshotOf(record.value.toString('utf8')) : undefined;
+      if (!snapshot) return { outcome: { kind: 'session' }, outputs: [] };
+      const keys = snapshot.orderIds.map((id) => orderKeyOf(h.venue, h.account, id));
+      return { outcome: { kind: 'session', snapshot: true }, outputs: snapshotMarkers(h.venue, h.account, keys, snapshot.asOf, source, deps) };
+    }
+    if (h.frameKind === 'rest' && (h.restStatus as number) >= 300) {
+      // The venue's refusal (rate limit, server error) is kept raw for the record; it carries no order.
+      return { outcome: { kind: 'skipped', what: `rest answer HTTP ${h.restStatus}` }, outputs: [] };
+    }
     const mapper = deps.lookup(h.venue, h.apiVersion);
     if (!mapper) throw new FrameError('VENUE_UNKNOWN', `no mapper for venue ${JSON.stringify(h.venue)} api-version ${JSON.stringify(h.apiVersion)}`);
     ctx = {
@@ -59,6 +70,15 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
       source,
       reference: deps.reference,
     };
+    if (h.frameKind === 'rest') {
+      let request;
+      try {
+        request = parseRestRequest(h.restRequest as string);
+      } catch (error) {
+        throw new FrameError('RAW_HEADERS_MISSING', errorMessage(error));
+      }
+      ctx.rest = { ...request, status: h.restStatus as number };
+    }
     outcome = normalizeFrame(mapper, record.value ? record.value.toString('utf8') : '', ctx);
   } catch (error) {
     const code: ErrorCode = error instanceof AppError ? error.code : 'INTERNAL';
@@ -67,7 +87,7 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
 
   if (outcome.kind === 'orders') {
     const outputs: OutRecord[] = outcome.orders.map((order) => ({ topic: deps.topics.canonical, key: order.orderKey, value: deps.encode(order) }));
-    if (outcome.snapshot && ctx) outputs.push(...snapshotMarkers(ctx, outcome.orders, deps));
+    if (outcome.snapshot && ctx) outputs.push(...snapshotMarkers(ctx.venue, ctx.account, outcome.orders.map((o) => o.orderKey), ctx.receivedAt, source, deps));
     return { outcome, outputs };
   }
   if (outcome.kind === 'dlq') return { outcome, outputs: [deadLetter(record, outcome.code, outcome.message, deps.topics.dlq)] };
@@ -75,18 +95,13 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
 }
 
 /**
- * After a complete snapshot's orders, one marker per canonical partition (each order-state instance owns some
- * partitions and must learn of the snapshot). Produced in the same batch, so on each partition it follows the
- * snapshot's orders.
+ * After a complete snapshot's orders (a venue's snapshot frame, or a reconciliation's `reconciled` event), one
+ * marker per canonical partition (each order-state instance owns some partitions and must learn of the snapshot).
+ * Produced in order with the records before it, so on each partition it follows the snapshot's orders.
+ * `asOf` (epoch µs): orders last heard of at or after it are never closed by this snapshot.
  */
-function snapshotMarkers(ctx: MapContext, orders: CanonicalOrder[], deps: NormalizeDeps): OutRecord[] {
-  const value = deps.encodeMarker({
-    venue: ctx.venue,
-    account: ctx.account,
-    orderKeys: orders.map((o) => o.orderKey),
-    receivedAt: ctx.receivedAt,
-    source: ctx.source,
-  });
-  const key = `${ctx.venue}|${ctx.account}`;
+function snapshotMarkers(venue: string, account: string, orderKeys: string[], asOf: number, source: SnapshotMarker['source'], deps: NormalizeDeps): OutRecord[] {
+  const value = deps.encodeMarker({ venue, account, orderKeys, receivedAt: asOf, source });
+  const key = `${venue}|${account}`;
   return Array.from({ length: deps.canonicalPartitions }, (_, partition) => ({ topic: deps.topics.canonical, key, value, partition }));
 }

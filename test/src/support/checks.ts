@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { headerString, orderSerdes, readTopicToEnd, type Kafka, type TopicNames } from '@orderstream/kafka';
+import { orderSerdes, readTopicToEnd, type Kafka, type TopicNames } from '@orderstream/kafka';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import { mapperLookup, type ReferenceData } from '@orderstream/venues';
 import { normalizeRecord } from '@orderstream/normalizer';
@@ -35,7 +35,8 @@ export async function waitForStateTopic(kafka: Kafka, topics: TopicNames, expect
 }
 
 /**
- * Exactly once between raw and canonical: every raw data frame's canonical records (orders and snapshot markers,
+ * Exactly once between raw and canonical: every raw record's canonical records (orders and snapshot markers, of data
+ * and REST frames and of reconciliation events,
  * as the normalizer's own code computes them) are in orders.canonical.v1 once; nothing is there without one.
  * Returns how many canonical records that is.
  */
@@ -43,7 +44,6 @@ export async function expectCanonicalExactlyOnce(kafka: Kafka, topics: TopicName
   const want = new Map<string, number>();
   let records = 0;
   for (const r of await readTopicToEnd(kafka, topics.raw)) {
-    if (headerString(r.headers, 'frame-kind') !== 'data') continue;
     const outputs = normalizeRecord(r, {
       lookup: mapperLookup, reference, topics, encode: serdes.encodeCanonical, encodeMarker: serdes.encodeMarker, canonicalPartitions,
     }).outputs.filter((o) => o.topic === topics.canonical);
