@@ -16,6 +16,7 @@ const echoMapper: VenueMapper = {
       return { kind: 'orders', orders: ids.map((id) => ({ orderKey: `xt|${ctx.account}|${id}` }) as CanonicalOrder), snapshot: { complete: true } };
     }
     if (text === 'boom') throw new TypeError('mapper bug');
+    if (ctx.rest) return { kind: 'skipped', what: `rest ${ctx.rest.method} ${ctx.rest.path} ${JSON.stringify(ctx.rest.params)} ${ctx.rest.status}` };
     let json: { id: string };
     try {
       json = JSON.parse(text) as { id: string };
@@ -72,6 +73,27 @@ describe('normalizeRecord', () => {
 
   it('skips acks and pongs without output', () => {
     expect(normalizeRecord(raw('pong'), deps)).toEqual({ outcome: { kind: 'skipped', what: 'pong' }, outputs: [] });
+  });
+
+  it('hands REST answers to the mapper with the request they answer; refusals (non-2xx) never reach it', () => {
+    const rest = { 'frame-kind': 'rest', 'rest-request': 'GET /orders/open?page=2', 'rest-status': '200' };
+    expect(normalizeRecord(raw('{"list":[]}', rest), deps).outcome).toEqual({ kind: 'skipped', what: 'rest GET /orders/open {"page":"2"} 200' });
+    expect(normalizeRecord(raw('Too many requests', { ...rest, 'rest-status': '429' }), deps)).toEqual({
+      outcome: { kind: 'skipped', what: 'rest answer HTTP 429' }, outputs: [],
+    });
+    const missing = normalizeRecord(raw('{}', { 'frame-kind': 'rest', 'rest-request': 'GET /x' }), deps);
+    expect(missing.outcome).toMatchObject({ kind: 'dlq', code: 'RAW_HEADERS_MISSING' });
+  });
+
+  it('turns a completed reconciliation into snapshot markers as of its request time', () => {
+    const event = { event: 'reconciled', venue: 'xt', details: { trigger: 'reconnect', snapshot: { asOf: 1700000000000000, orderIds: ['5', '6'] } } };
+    const { outcome, outputs } = normalizeRecord(raw(JSON.stringify(event), { 'frame-kind': 'session' }), deps);
+    expect(outcome).toEqual({ kind: 'session', snapshot: true });
+    expect(outputs.map((o) => [o.key, o.partition])).toEqual([['xt|main', 0], ['xt|main', 1], ['xt|main', 2]]);
+    expect(JSON.parse(String(outputs[0]?.value))).toEqual({
+      venue: 'xt', account: 'main', orderKeys: ['xt|main|5', 'xt|main|6'], receivedAt: 1700000000000000,
+      source: { topic: topics.raw, partition: 2, offset: 41 },
+    });
   });
 
   it('passes session events by', () => {
