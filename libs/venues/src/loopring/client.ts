@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { errorMessage, parseConfig, secretString, VenueError, type Logger } from '@orderstream/kit';
-import type { ConnectTarget, SessionIO, VenueClient } from '../types.js';
+import type { ConnectTarget, SessionIO, VenueClient, VenueReconciler } from '../types.js';
 import { LOOPRING_PING, LOOPRING_PONG, parseLoopringReply, routeLoopringFrame } from './frames.js';
 import { LOOPRING_API_VERSION } from './mapper.js';
+import { LoopringReconciler } from './reconciler.js';
 
 /** REST path of the one-time connection key (LRWEB `LightconeAPI.getWsApiKey`, hummingbot; v3: `/v3/ws/key`). */
 export const LOOPRING_WS_KEY_PATH = '/v2/ws/key';
@@ -60,6 +61,12 @@ export const loopringClientConfigSchema = z
     requestTimeoutMs: int(100, 120_000).default(10_000),
     /** silence (no frame at all, pings included) after which the connection is presumed dead; 0 disables */
     idleTimeoutMs: int(0, 10 * 60_000).default(75_000),
+    /** the account's id (REST `accountId`); without it the account is not reconciled (no REST order query works without it) */
+    accountId: int(0, 2 ** 32 - 1).optional(),
+    /** REST API generation of the reconciliation queries: v2 (`/api/v2/orders`, the stream's API) or v3 (`/api/v3/orders`) */
+    restApi: z.enum(['v2', 'v3'], { error: 'must be v2 or v3' }).default('v2'),
+    /** orders per page of the order list queries (the relayer's default is 50) */
+    pageSize: int(1, 500).default(50),
   })
   .strict();
 
@@ -102,6 +109,8 @@ export class LoopringClient implements VenueClient {
   readonly venue = 'loopring' as const;
   readonly apiVersion = LOOPRING_API_VERSION;
   readonly idleTimeoutMs: number;
+  /** REST reconciliation (./README.md "Reconciliation"); absent when no `accountId` is configured */
+  readonly reconciler?: VenueReconciler;
 
   readonly #config: LoopringClientConfig;
   readonly #fetch: typeof globalThis.fetch;
@@ -117,6 +126,16 @@ export class LoopringClient implements VenueClient {
     this.#fetch = deps.fetch ?? globalThis.fetch;
     this.#log = deps.logger;
     this.idleTimeoutMs = config.idleTimeoutMs;
+    if (config.accountId !== undefined) {
+      this.reconciler = new LoopringReconciler({
+        restUrl: config.restUrl,
+        apiKey: config.apiKey,
+        accountId: config.accountId,
+        markets: config.markets,
+        restApi: config.restApi,
+        pageSize: config.pageSize,
+      });
+    }
   }
 
   /** Validates raw configuration (throws ConfigError listing every problem) and builds a client. */

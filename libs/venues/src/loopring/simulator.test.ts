@@ -121,7 +121,7 @@ describe('REST GET /v2/ws/key', () => {
     for (let i = 0; i < 2; i++) expect((await fetch(`${sim.restUrl}${LOOPRING_WS_KEY_PATH}`)).status).toBe(502);
     await wsKey(sim);
     expect(sim.stats()).toMatchObject({ wsKeyFailures: 2, wsKeysIssued: 1 });
-    expect((await fetch(`${sim.restUrl}/api/v2/orders`)).status).toBe(404);
+    expect((await fetch(`${sim.restUrl}/api/v2/markets`)).status).toBe(404);
     expect((await fetch(`${sim.restUrl}${LOOPRING_WS_KEY_PATH}`, { method: 'POST' })).status).toBe(405);
   });
 });

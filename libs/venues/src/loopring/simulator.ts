@@ -4,7 +4,9 @@ import { sleep } from '@orderstream/kit';
 import type { ReferenceData } from '../reference.js';
 import { applyFaults, checkFaultKnobs, NO_FAULTS, type FaultKnobs, type PlannedFrame } from '../sim/faults.js';
 import { seededRng, type Rng } from '../sim/random.js';
+import { RestFaults } from '../sim/rest-faults.js';
 import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
+import { LOOPRING_REST_CODES, LOOPRING_REST_PATHS, type LoopringRestApi } from './rest.js';
 import { LOOPRING_MAX_TOPICS, LOOPRING_WS_KEY_PATH } from './client.js';
 import { LOOPRING_PING, LOOPRING_PONG, LOOPRING_TOPICS } from './frames.js';
 import {
@@ -78,6 +80,10 @@ export interface LoopringSimulatorOptions {
   seed?: number;
   /** the frame log: every frame in and out, every HTTP exchange, every termination */
   log?: SimLogSink;
+  /** the account's id, which the REST order queries must name (`accountId`); default 10010 */
+  accountId?: number;
+  /** REST API generations served (`/api/v2/orders`…, `/api/v3/orders`…); default both */
+  restApis?: readonly LoopringRestApi[];
 }
 
 export interface LoopringPlayOptions {
@@ -120,6 +126,8 @@ export interface LoopringSimStats {
   /** sub/unSub failures by code */
   subErrors: Record<string, number>;
   pushesSent: number;
+  /** order list queries answered (faulted ones excluded) */
+  restOrderQueries: number;
 }
 
 export type LoopringMalformedKind = 'invalid-json' | 'wrong-types' | 'unknown-status';
@@ -185,6 +193,16 @@ export class LoopringSimulator extends SimServer {
   readonly #wsKeys = new Map<string, WsKeyState>();
   readonly #state = new WeakMap<SimSocket, SocketState>();
   readonly #truth = new Map<string, { index: number; truth: LoopringOrderTruth }>();
+  readonly #accountId: number;
+  readonly #restApis: ReadonlySet<LoopringRestApi>;
+  /**
+   * Fault knobs of the REST order endpoints (rate limit, server error, orders it cannot tell about), checked first in
+   * each of them. Loopring documents HTTP 429 for a rate limit (REST_APIS.md) but no body; the bodies are ours.
+   */
+  readonly restFaults = new RestFaults({
+    rateLimited: () => JSON.stringify({ resultInfo: { code: 100000, message: 'rate limit exceeded' } }),
+    error: () => JSON.stringify({ resultInfo: { code: 100000, message: LOOPRING_REST_CODES[100000] } }),
+  });
   #failKeyRequests: { remaining: number; status: number } = { remaining: 0, status: 502 };
   #malformedSeq = 0;
   readonly #stats = {
@@ -198,6 +216,7 @@ export class LoopringSimulator extends SimServer {
     unsolicitedPongs: 0,
     subErrors: {} as Record<string, number>,
     pushesSent: 0,
+    restOrderQueries: 0,
   };
 
   private constructor(options: LoopringSimulatorOptions) {
@@ -217,6 +236,8 @@ export class LoopringSimulator extends SimServer {
     this.#ackTypo = options.ackTopicTypoKey ?? false;
     this.#markets = options.markets ?? LOOPRING_SIM_MARKETS;
     this.#rng = seededRng(options.seed ?? 1);
+    this.#accountId = options.accountId ?? 10010;
+    this.#restApis = new Set(options.restApis ?? ['v2', 'v3']);
     this.faults = { ...NO_FAULTS, ...options.faults };
     checkFaultKnobs(this.faults);
     this.quirks = { ...LOOPRING_NO_QUIRKS, ...options.quirks };
@@ -275,6 +296,16 @@ export class LoopringSimulator extends SimServer {
   /** Per order hash, the final relayer-side state of every order played so far (faults never change it). */
   truth(): Map<string, LoopringOrderTruth> {
     return new Map([...this.#truth].map(([hash, t]) => [hash, { ...t.truth }]));
+  }
+
+  /** The account id the REST order queries must name. */
+  get accountId(): number {
+    return this.#accountId;
+  }
+
+  /** Hashes of the orders live at the relayer now (waiting, processing, cancelling). */
+  liveOrderIds(): string[] {
+    return [...this.#truth.values()].filter((t) => LIVE_STATUSES.has(t.truth.status)).map((t) => t.truth.hash);
   }
 
   /** The one-time keys issued so far, in order (for tests: every connection must use a new one). */
@@ -385,6 +416,8 @@ export class LoopringSimulator extends SimServer {
   // REST
 
   protected onHttp(req: SimHttpRequest): SimHttpResponse {
+    const rest = REST_ROUTES.get(req.path);
+    if (rest && this.#restApis.has(rest.api)) return this.#serveOrders(req, rest.api, rest.endpoint);
     if (req.path !== LOOPRING_WS_KEY_PATH) {
       return { status: 404, body: JSON.stringify({ resultInfo: { code: 404, message: `no such path: ${req.path}` } }) };
     }
@@ -405,6 +438,73 @@ export class LoopringSimulator extends SimServer {
     this.changed();
     // v2 envelope (LRV2 REST: resultInfo + data; LRWEB and hummingbot read the key from `data`).
     return { status: 200, body: JSON.stringify({ resultInfo: { code: 0, message: 'SUCCESS' }, data: key }) };
+  }
+
+  /**
+   * `GET /api/v2|v3/orders` and `/api/v2|v3/order` (LRV2/LRV3 getOrders, getOrderDetail): faults first, then the
+   * checks in this order: method, X-API-KEY (104001 empty, 104002 invalid), accountId (107001 missing, 104003 not
+   * this account), parameters (100001), orderHash (107002 missing, 107003 unknown). v2 answers every outcome with
+   * HTTP 200 and `resultInfo` (REST_APIS.md); v3 answers success bare and errors with HTTP 400 and `resultInfo`.
+   */
+  #serveOrders(req: SimHttpRequest, api: LoopringRestApi, endpoint: 'orders' | 'order'): SimHttpResponse {
+    const hashAsked = endpoint === 'order' ? (req.query.get('orderHash') ?? undefined) : undefined;
+    const faulted = this.restFaults.check(hashAsked);
+    if (faulted) {
+      this.changed();
+      return faulted;
+    }
+    const fail = (code: keyof typeof LOOPRING_REST_CODES, status = api === 'v2' ? 200 : 400): SimHttpResponse => ({
+      status,
+      body: JSON.stringify({ resultInfo: { code, message: LOOPRING_REST_CODES[code] } }),
+    });
+    if (req.method !== 'GET') return { status: 405, body: JSON.stringify({ resultInfo: { code: 405, message: 'method not allowed' } }) };
+    const key = req.headers['x-api-key'];
+    if (typeof key !== 'string' || key.length === 0) return fail(104001);
+    if (key !== this.#apiKey) return fail(104002);
+    const accountId = req.query.get('accountId');
+    if (accountId === null || accountId === '') return fail(107001);
+    if (!/^\d+$/.test(accountId) || Number(accountId) !== this.#accountId) return fail(104003);
+    const ok = (data: unknown): SimHttpResponse => ({
+      status: 200,
+      body: JSON.stringify(api === 'v2' ? { resultInfo: { code: 0, message: 'SUCCESS' }, data } : data),
+    });
+    const shape = (t: LoopringOrderTruth) => (api === 'v2' ? restOrderV2(t) : restOrderV3(t, this.#accountId));
+    if (endpoint === 'order') {
+      if (hashAsked === undefined || hashAsked === '') return fail(107002);
+      const t = this.#truth.get(hashAsked);
+      if (!t) return fail(107003);
+      return ok(shape(t.truth));
+    }
+    const num = (name: string, dflt: number): number | undefined => {
+      const v = req.query.get(name);
+      if (v === null || v === '') return dflt;
+      return /^\d+$/.test(v) ? Number(v) : undefined;
+    };
+    const limit = num('limit', 50);
+    const offset = num('offset', 0);
+    const start = num('start', 0);
+    const end = num('end', 0);
+    const statusFilter = req.query.get('status');
+    const statuses = statusFilter ? new Set(statusFilter.split(',').map((x) => x.trim())) : undefined;
+    const side = req.query.get('side');
+    if (limit === undefined || offset === undefined || start === undefined || end === undefined || (side && side !== 'BUY' && side !== 'SELL') || (statuses && [...statuses].some((x) => !FILTER_STATUSES.has(x)))) {
+      return fail(100001);
+    }
+    const market = req.query.get('market');
+    const cannotTell = this.restFaults.knobs.failDetailFor;
+    const matching = [...this.#truth.values()]
+      .map((x) => x.truth)
+      .filter((t) =>
+        (!market || t.market === market) &&
+        (!statuses || statuses.has(t.status)) &&
+        (!side || t.side === side) &&
+        t.createdAt >= start &&
+        (end === 0 || t.createdAt <= end) &&
+        // the relayer "cannot tell" about these: left out unless still live
+        (!cannotTell.has(t.hash) || LIVE_STATUSES.has(t.status)))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+    this.#stats.restOrderQueries++;
+    return ok({ totalNum: matching.length, orders: matching.slice(offset, offset + limit).map(shape) });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -597,4 +697,54 @@ function base62(length: number): string {
   }
   while (out.length < length) out += 'A';
   return out;
+}
+
+/** Statuses of an order still alive at the relayer. */
+const LIVE_STATUSES: ReadonlySet<string> = new Set(['waiting', 'processing', 'cancelling']);
+/** Allowable values of the `status` filter (LRV2/LRV3 getOrders). */
+const FILTER_STATUSES: ReadonlySet<string> = new Set(['processing', 'processed', 'failed', 'cancelled', 'cancelling', 'expired']);
+
+const REST_ROUTES = new Map<string, { api: LoopringRestApi; endpoint: 'orders' | 'order' }>(
+  (Object.entries(LOOPRING_REST_PATHS) as [LoopringRestApi, { orders: string; order: string }][]).flatMap(([api, p]) => [
+    [p.orders, { api, endpoint: 'orders' as const }],
+    [p.order, { api, endpoint: 'order' as const }],
+  ]),
+);
+
+/** An order as LRV2 getOrders / getOrderDetail print it (same key order as the doc example; createdAt in ms). */
+function restOrderV2(t: LoopringOrderTruth): Record<string, unknown> {
+  return {
+    hash: t.hash,
+    clientOrderId: t.clientOrderId,
+    size: t.size,
+    volume: t.volume,
+    price: t.price,
+    filledSize: t.filledSize,
+    filledVolume: t.filledVolume,
+    filledFee: t.filledFee,
+    status: t.status,
+    validSince: t.validSince,
+    validUntil: t.validUntil,
+    createdAt: t.createdAt,
+    side: t.side,
+    market: t.market,
+    orderType: 'LIMIT_ORDER',
+  };
+}
+
+/** An order as LRV3 prints it (swag.json OrderDetailV3): volumes and validity objects, no times. */
+function restOrderV3(t: LoopringOrderTruth, accountId: number): Record<string, unknown> {
+  return {
+    hash: t.hash,
+    clientOrderId: t.clientOrderId,
+    side: t.side,
+    market: t.market,
+    price: t.price,
+    volumes: { baseAmount: t.size, quoteAmount: t.volume, baseFilled: t.filledSize, quoteFilled: t.filledVolume, fee: t.filledFee },
+    validity: { start: t.validSince, end: t.validUntil },
+    orderType: 'LIMIT_ORDER',
+    tradeChannel: 'ORDER_BOOK',
+    status: t.status,
+    storageInfo: { accountId, tokenId: 0, storageId: Number.parseInt(t.hash.slice(2, 8), 16) || 0 },
+  };
 }
