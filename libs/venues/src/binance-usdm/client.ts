@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { backoffDelay, errorMessage, parseConfig, secretString, type Logger } from '@orderstream/kit';
-import type { ConnectTarget, SessionEvent, SessionIO, TrackRef, VenueClient } from '../types.js';
+import type { ConnectTarget, SessionEvent, SessionIO, TrackRef, VenueClient, VenueReconciler } from '../types.js';
 import { isInt64Digits } from './exact-json.js';
 import {
   BINANCE_USDM_TERMINAL_STATUSES,
@@ -12,8 +12,11 @@ import {
 } from './frames.js';
 import { BINANCE_USDM_API_VERSION } from './mapper.js';
 import { rateLimitWindowMs, WeightPacer, windowEnd } from './pacer.js';
+import { BinanceUsdmReconciler } from './reconciler.js';
 import { binanceUsdmOrderStatusRequest, createBinanceUsdmSigner, ed25519PrivateKey, type BinanceUsdmSigner } from './sign.js';
 
+/** Production REST API (USDⓈ-M general info): the reconciliation's open orders, order and history calls. */
+export const BINANCE_USDM_REST_URL = 'https://fapi.binance.com';
 /** Production WebSocket API endpoint (USDⓈ-M WebSocket API General Info). */
 export const BINANCE_USDM_WS_URL = 'wss://ws-fapi.binance.com/ws-fapi/v1';
 /** "A single connection to the API is only valid for 24 hours" (WebSocket API General Info). */
@@ -91,6 +94,8 @@ export const binanceUsdmClientConfigSchema = z
   .object({
     /** WebSocket API, e.g. wss://ws-fapi.binance.com/ws-fapi/v1 (testnet: wss://testnet.binancefuture.com/ws-fapi/v1) */
     wsUrl: urlWithScheme(['ws:', 'wss:'], 'ws(s)'),
+    /** REST API for reconciliation (open orders, order, history), e.g. https://fapi.binance.com (testnet: https://testnet.binancefuture.com) */
+    restUrl: urlWithScheme(['http:', 'https:'], 'http(s)').default(BINANCE_USDM_REST_URL).transform((u) => u.replace(/\/+$/, '')),
     apiKey: secretString(),
     /** HMAC-SHA256 key's secret */
     apiSecret: secretString().optional(),
@@ -134,6 +139,12 @@ export const binanceUsdmClientConfigSchema = z
     tickMs: int(5, 10_000).default(100),
     /** silence (no frame, no ping) after which the connection is presumed dead; default 2 server pings + 1 min; 0 disables */
     idleTimeoutMs: int(0, 24 * HOUR).default(2 * BINANCE_USDM_SERVER_PING_INTERVAL_MS + 60_000),
+    /** recvWindow of the reconciliation's REST calls: read-only, and the same signed URL is retried after Retry-After */
+    restRecvWindowMs: int(1, BINANCE_USDM_MAX_RECV_WINDOW_MS).default(BINANCE_USDM_MAX_RECV_WINDOW_MS),
+    /** symbols whose order history (allOrders) reconciliation reads after a gap, besides those of tracked and open orders */
+    symbols: z.array(z.string().regex(/^[A-Z0-9_]{2,40}$/, { error: 'must be a Binance symbol such as BTCUSDT' })).default([]),
+    /** `limit` of one allOrders page (Binance: max 1000); a full page is split by time and asked again */
+    allOrdersLimit: int(1, 1000).default(1000),
     /** orders to track from the start */
     track: z.array(binanceUsdmTrackEntrySchema).default([]),
     /** finished orders remembered so that a late track() of one is ignored */
@@ -248,6 +259,10 @@ export class BinanceUsdmClient implements VenueClient {
   readonly apiVersion = BINANCE_USDM_API_VERSION;
   readonly heartbeat: { intervalMs: number; beat(io: SessionIO): void };
   readonly idleTimeoutMs: number;
+  /** REST reconciliation after every (re)connect (./reconciler.ts) */
+  readonly reconciler: VenueReconciler;
+  /** The WebSocket API needs no subscription: a connection is usable once open (every request is signed). */
+  readonly readyEvent = 'connected' as const;
 
   readonly #cfg: BinanceUsdmClientConfig;
   readonly #signer: BinanceUsdmSigner;
@@ -260,6 +275,8 @@ export class BinanceUsdmClient implements VenueClient {
   readonly #pending = new Map<string, Pending>();
   readonly #finished = new Map<string, UntrackReason>();
   readonly #errorEvents = new Map<number, { at: number; suppressed: number }>();
+  /** symbols whose history reconciliation reads: configured, tracked, seen in open orders */
+  readonly #symbols = new Set<string>();
   #connTag = 0;
   #requestSeq = 0;
   #connected = false;
@@ -298,6 +315,24 @@ export class BinanceUsdmClient implements VenueClient {
     );
     this.idleTimeoutMs = config.idleTimeoutMs;
     this.heartbeat = { intervalMs: config.tickMs, beat: (io) => this.#beat(io) };
+    for (const s of config.symbols) this.#symbols.add(s);
+    this.reconciler = new BinanceUsdmReconciler({
+      restUrl: config.restUrl,
+      apiKey: () => config.apiKey.reveal(),
+      signer: this.#signer,
+      recvWindowMs: config.restRecvWindowMs,
+      clockOffsetMs: config.clockOffsetMs,
+      now: this.#now,
+      allOrdersLimit: config.allOrdersLimit,
+      symbols: () => this.#symbols,
+      noteSymbol: (symbol) => this.#symbols.add(symbol),
+      // REST and the WebSocket API share the IP's REQUEST_WEIGHT: the poller paces on what Binance reports.
+      onUsedWeight: (count) =>
+        this.#pacer.noteRateLimits(
+          [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: BINANCE_USDM_REQUEST_WEIGHT_PER_MINUTE, count }],
+          this.#pending.size,
+        ),
+    });
     for (const t of config.track) {
       this.track({ symbol: t.symbol, ...(t.orderId ? { orderId: t.orderId } : {}), ...(t.clientOrderId ? { clientOrderId: t.clientOrderId } : {}), origin: 'config' });
     }
@@ -326,6 +361,7 @@ export class BinanceUsdmClient implements VenueClient {
       throw new RangeError(`track(): orderId must be an int64 in digits, got ${JSON.stringify(ref.orderId)}`);
     }
     if (ref.clientOrderId !== undefined && ref.clientOrderId.length === 0) throw new RangeError('track(): clientOrderId must not be empty');
+    this.#symbols.add(symbol);
     const keys = [
       ...(ref.orderId !== undefined ? [idKey(symbol, ref.orderId)] : []),
       ...(ref.clientOrderId !== undefined ? [clientKey(symbol, ref.clientOrderId)] : []),
@@ -419,6 +455,8 @@ export class BinanceUsdmClient implements VenueClient {
     this.#connected = true;
     this.#connectedAt = this.#now();
     this.#authenticated = false;
+    // After a gap every tracked order may have changed: all are due at once; the pacer spreads them in the budget.
+    for (const t of this.#orders.values()) t.dueAt = Math.min(t.dueAt, this.#connectedAt);
     this.#pump(io);
   }
 

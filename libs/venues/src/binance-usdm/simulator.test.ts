@@ -263,9 +263,10 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
     expect(() => sim.injectMalformed('nope' as never)).toThrow(/unknown kind/);
   });
 
-  it('answers HTTP with 404 (the WebSocket API has no REST side) and other paths with 404', async () => {
+  it('answers HTTP outside the reconciliation endpoints with 404, an unsigned call to one with 401, other ws paths with 404', async () => {
     const sim = await start();
-    expect((await fetch(`${sim.httpUrl}/fapi/v1/order`)).status).toBe(404);
+    expect((await fetch(`${sim.httpUrl}/fapi/v1/userTrades`)).status).toBe(404);
+    expect((await fetch(`${sim.httpUrl}/fapi/v1/order`)).status).toBe(401); // REST side: ./reconcile.test.ts
     await expect(Raw.open(sim.wsUrl.replace(BINANCE_USDM_WS_PATH, '/ws'))).rejects.toThrow(/404/);
   });
 });

@@ -1,9 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { sleep } from '@orderstream/kit';
 import type { ReferenceData } from '../reference.js';
+import { RestFaults } from '../sim/rest-faults.js';
 import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
 import { exactIntegerAt, rawJsonValueAt } from './exact-json.js';
-import type { BinanceUsdmRateLimit } from './frames.js';
+import { BINANCE_USDM_REST_PATHS, type BinanceUsdmRateLimit } from './frames.js';
 import {
   BINANCE_USDM_SIM_INSTRUMENTS,
   binanceUsdmErrorText,
@@ -17,6 +18,7 @@ import {
   type BinanceUsdmSimInstrument,
   type BinanceUsdmStep,
 } from './lifecycles.js';
+import { isInt64Digits } from './exact-json.js';
 import { binanceUsdmSignaturePayload, ed25519PublicKey, verifyEd25519Base64, verifyHmacSha256Hex, type BinanceUsdmParam } from './sign.js';
 
 /** Path of the WebSocket API (wss://ws-fapi.binance.com/ws-fapi/v1). */
@@ -96,6 +98,10 @@ export interface BinanceUsdmSimStats {
   weightInWindow: number;
   /** the most weight counted in any one window so far */
   maxWeightInWindow: number;
+  /** REST calls that counted weight, by path */
+  restRequests: Record<string, number>;
+  /** REST answers by outcome: "200", or the error code */
+  restAnswers: Record<string, number>;
 }
 
 export type BinanceUsdmMalformedKind = 'invalid-json' | 'wrong-types' | 'unknown-status' | 'float-order-id';
@@ -131,6 +137,16 @@ const MSG = {
 } as const;
 
 const KNOWN_PARAMS = new Set(['apiKey', 'symbol', 'orderId', 'origClientOrderId', 'timestamp', 'recvWindow', 'signature', 'returnRateLimits']);
+
+const WEEK = 7 * DAY;
+const LIVE: ReadonlySet<string> = new Set(['NEW', 'PARTIALLY_FILLED']);
+const SIGNED_PARAMS: ReadonlySet<string> = new Set(['timestamp', 'recvWindow', 'signature']);
+/** The REST endpoints served: their weight (openOrders: 40 without `symbol`) and the params each reads. */
+const REST_ENDPOINTS: ReadonlyMap<string, { weight: number; params: ReadonlySet<string> }> = new Map([
+  [BINANCE_USDM_REST_PATHS.openOrders, { weight: 1, params: new Set(['symbol']) }],
+  [BINANCE_USDM_REST_PATHS.order, { weight: 1, params: new Set(['symbol', 'orderId', 'origClientOrderId']) }],
+  [BINANCE_USDM_REST_PATHS.allOrders, { weight: 5, params: new Set(['symbol', 'orderId', 'startTime', 'endTime', 'limit']) }],
+]);
 
 /**
  * A local Binance USDⓈ-M WebSocket API for `order.status`: per-request signatures (HMAC-SHA256 and Ed25519),
@@ -179,7 +195,19 @@ export class BinanceUsdmSimulator extends SimServer {
     connectionsExpired: 0,
     malformedSent: 0,
     maxWeightInWindow: 0,
+    restRequests: {} as Record<string, number>,
+    restAnswers: {} as Record<string, number>,
   };
+  /**
+   * Faults of the REST reconciliation endpoints (open orders, order, all orders), checked before anything else. Orders
+   * in `knobs.failDetailFor` are ones the venue can no longer tell about: their order lookups fail, history leaves them
+   * out, and order.status answers -2013 for them.
+   */
+  readonly restFaults = new RestFaults({
+    rateLimited: () =>
+      JSON.stringify({ code: -1003, msg: `Too many requests; current limit is ${this.#weightLimit} requests per minute. Please use the websocket for live updates to avoid polling the API.` }),
+    error: () => JSON.stringify({ code: -1000, msg: 'An unknown error occured while processing the request.' }),
+  });
 
   private constructor(options: BinanceUsdmSimulatorOptions) {
     super({ wsPaths: [BINANCE_USDM_WS_PATH], ...(options.host ? { host: options.host } : {}), ...(options.port ? { port: options.port } : {}), ...(options.log ? { log: options.log } : {}) });
@@ -325,12 +353,24 @@ export class BinanceUsdmSimulator extends SimServer {
     return new Map(this.#polls);
   }
 
+  /** Ids of the orders live at the venue now (NEW or PARTIALLY_FILLED). */
+  liveOrderIds(): string[] {
+    return [...this.#orders].filter(([, o]) => LIVE.has((o.steps[o.index] as BinanceUsdmStep).status)).map(([id]) => id);
+  }
+
+  /** `http://127.0.0.1:<port>`: the REST API (`restUrl`) */
+  get restUrl(): string {
+    return this.httpUrl;
+  }
+
   stats(): BinanceUsdmSimStats {
     this.#rollWindow(this.now());
     return {
       openSockets: this.sockets.length,
       ...this.#stats,
       answers: { ...this.#stats.answers },
+      restRequests: { ...this.#stats.restRequests },
+      restAnswers: { ...this.#stats.restAnswers },
       weightLimit: this.#weightLimit,
       rateWindowMs: this.#windowMs,
       weightInWindow: this.#window.count,
@@ -338,10 +378,147 @@ export class BinanceUsdmSimulator extends SimServer {
   }
 
   // -------------------------------------------------------------------------------------------------------------
-  // HTTP: the WebSocket API has no REST side here.
+  // HTTP: the REST endpoints of the reconciliation (GET /fapi/v1/openOrders, /fapi/v1/order, /fapi/v1/allOrders).
 
   protected onHttp(req: SimHttpRequest): SimHttpResponse {
-    return { status: 404, body: JSON.stringify({ code: -1000, msg: `no HTTP endpoint ${req.path} on the WebSocket API simulator` }) };
+    const endpoint = REST_ENDPOINTS.get(req.path);
+    if (!endpoint || req.method !== 'GET') {
+      return { status: 404, body: JSON.stringify({ code: -1000, msg: `no HTTP endpoint ${req.method} ${req.path} on the simulator` }) };
+    }
+    const q = req.query;
+    const detailOf = req.path === BINANCE_USDM_REST_PATHS.order ? (q.get('orderId') ?? undefined) : undefined;
+    const faulted = this.restFaults.check(detailOf);
+    if (faulted) {
+      this.#countRest(String(faulted.status));
+      return faulted;
+    }
+    const now = this.now();
+    // Weight first (Binance counts refused requests too), shared with the WebSocket API: one IP, one budget.
+    const weight = req.path === BINANCE_USDM_REST_PATHS.openOrders && !q.get('symbol') ? 40 : endpoint.weight;
+    this.#rollWindow(now);
+    if (now < this.#bannedUntil) {
+      this.#stats.banned++;
+      return this.#restError(418, -1003, `Way too much request weight used; IP banned until ${this.#bannedUntil}. Please use WebSocket Streams for live updates to avoid bans.`, {
+        'retry-after': String(Math.ceil((this.#bannedUntil - now) / 1000)),
+      });
+    }
+    if (this.#rejectOverLimit && this.#window.count + weight > this.#weightLimit) {
+      this.#stats.rateLimited++;
+      return this.#restError(
+        429,
+        -1003,
+        `Too many requests; current limit is ${this.#weightLimit} requests per ${this.#windowInterval.intervalNum} ${this.#windowInterval.interval}. Please use the websocket for live updates to avoid polling the API.`,
+        { 'retry-after': String(Math.max(1, Math.ceil((this.#window.start + this.#windowMs - now) / 1000))) },
+      );
+    }
+    this.#window.count += weight;
+    this.#stats.maxWeightInWindow = Math.max(this.#stats.maxWeightInWindow, this.#window.count);
+    this.#stats.restRequests[req.path] = (this.#stats.restRequests[req.path] ?? 0) + 1;
+    const refusal = this.#checkRest(req, endpoint.params, now);
+    if (refusal) return this.#restError(refusal.status, refusal.code, refusal.msg);
+    const symbol = q.get('symbol') ?? undefined;
+    if (req.path === BINANCE_USDM_REST_PATHS.openOrders) {
+      const live = this.#sorted([...this.#orders.values()].filter((o) => LIVE.has(this.#step(o).status) && (symbol === undefined || o.lc.symbol === symbol)));
+      return this.#restOk(`[${live.map((o) => binanceUsdmResultText(this.#truthOf(o))).join(',')}]`);
+    }
+    if (symbol === undefined) return this.#restError(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+    if (req.path === BINANCE_USDM_REST_PATHS.order) {
+      const orderId = q.get('orderId') ?? undefined;
+      const clientId = q.get('origClientOrderId') || undefined;
+      if (orderId === undefined && clientId === undefined) {
+        return this.#restError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!");
+      }
+      if (orderId !== undefined && !isInt64Digits(orderId)) return this.#restError(400, -1130, "Data sent for parameter 'orderId' is not valid.");
+      const resolved = orderId ?? this.#byClientId.get(`${symbol}|${clientId}`);
+      const o = resolved === undefined ? undefined : this.#orders.get(resolved);
+      const known = o && o.lc.symbol === symbol && (clientId === undefined || this.#truthOf(o).clientOrderId === clientId) && this.#findable(o, now);
+      if (!o || !known) return this.#restError(400, -2013, MSG['-2013']);
+      return this.#restOk(binanceUsdmResultText(this.#truthOf(o)));
+    }
+    // allOrders: "The query time period must be less then 7 days (default as the recent 7 days)."
+    const num = (name: string) => {
+      const v = q.get(name);
+      return v === null ? undefined : /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+    };
+    const start = num('startTime');
+    const end = num('endTime');
+    const limit = num('limit') ?? 500;
+    const fromId = q.get('orderId') ?? undefined;
+    for (const [name, v] of [['startTime', start], ['endTime', end], ['limit', limit]] as const) {
+      if (v !== undefined && Number.isNaN(v)) return this.#restError(400, -1130, `Data sent for parameter '${name}' is not valid.`);
+    }
+    if (limit < 1 || limit > 1000) return this.#restError(400, -1130, "Data sent for parameter 'limit' is not valid.");
+    if (fromId !== undefined && !isInt64Digits(fromId)) return this.#restError(400, -1130, "Data sent for parameter 'orderId' is not valid.");
+    if (start !== undefined && end !== undefined && end - start >= WEEK) return this.#restError(400, -1127, 'Lookup interval is too big.');
+    const to = end ?? (start !== undefined ? start + WEEK - 1 : now);
+    const from = start ?? to - WEEK + 1;
+    const hidden = this.restFaults.knobs.failDetailFor;
+    const found = this.#sorted(
+      [...this.#orders.entries()]
+        .filter(([id, o]) => o.lc.symbol === symbol && !hidden.has(id) && this.#findable(o, now))
+        .filter(([id, o]) => (fromId !== undefined ? BigInt(id) >= BigInt(fromId) : o.time >= from && o.time <= to))
+        .map(([, o]) => o),
+    ).slice(0, limit);
+    return this.#restOk(`[${found.map((o) => binanceUsdmResultText(this.#truthOf(o))).join(',')}]`);
+  }
+
+  /** Key (X-MBX-APIKEY), params, timing and signature of a signed REST call, as for WebSocket API requests. */
+  #checkRest(req: SimHttpRequest, allowed: ReadonlySet<string>, now: number): Refusal | undefined {
+    const q = req.query;
+    const names = [...q.keys()];
+    const unknown = names.filter((k) => !allowed.has(k) && !SIGNED_PARAMS.has(k));
+    if (unknown.length > 0) {
+      return { status: 400, code: -1104, msg: `Not all sent parameters were read; read '${names.length - unknown.length}' parameter(s) but was sent '${names.length}'.` };
+    }
+    const header = req.headers['x-mbx-apikey'];
+    const apiKey = Array.isArray(header) ? header[0] : header;
+    if (!apiKey) return { status: 401, code: -2014, msg: MSG['-2014'] };
+    const secret = this.#hmac.get(apiKey);
+    const edKey = this.#ed25519.get(apiKey);
+    if (secret === undefined && edKey === undefined) return { status: 401, code: -2015, msg: MSG['-2015'] };
+    const ts = q.get('timestamp');
+    if (ts === null || !/^\d{1,16}$/.test(ts)) return { status: 400, code: -1102, msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed." };
+    const rw = q.get('recvWindow');
+    const recvWindow = rw === null ? 5_000 : /^\d{1,6}$/.test(rw) ? Number(rw) : NaN;
+    if (!(recvWindow > 0 && recvWindow <= 60_000)) return { status: 400, code: -1130, msg: "Data sent for parameter 'recvWindow' is not valid." };
+    if (Number(ts) >= now + 1_000) return { status: 400, code: -1021, msg: MSG['-1021-ahead'] };
+    if (now - Number(ts) > recvWindow) return { status: 400, code: -1021, msg: MSG['-1021-late'] };
+    const signature = q.get('signature');
+    if (!signature) return { status: 400, code: -1102, msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed." };
+    // totalParams: the query string as sent, before `signature` (our URLSearchParams rebuilds it byte for byte).
+    const payload = new URLSearchParams([...q.entries()].filter(([k]) => k !== 'signature')).toString();
+    const ok = secret !== undefined ? verifyHmacSha256Hex(secret, payload, signature) : verifyEd25519Base64(edKey as KeyObject, payload, signature);
+    if (!ok) return { status: 400, code: -1022, msg: MSG['-1022'] };
+    return undefined;
+  }
+
+  #restOk(body: string): SimHttpResponse {
+    this.#countRest('200');
+    return { status: 200, body, headers: this.#usedWeightHeader() };
+  }
+
+  #restError(status: number, code: number, msg: string, headers: Record<string, string> = {}): SimHttpResponse {
+    this.#countRest(String(code));
+    return { status, body: JSON.stringify({ code, msg }), headers: { ...this.#usedWeightHeader(), ...headers } };
+  }
+
+  #usedWeightHeader(): Record<string, string> {
+    const letter = this.#windowInterval.interval === 'MINUTE' ? 'm' : 's';
+    return { [`x-mbx-used-weight-${this.#windowInterval.intervalNum}${letter}`]: String(this.#window.count) };
+  }
+
+  #countRest(outcome: string): void {
+    this.#stats.restAnswers[outcome] = (this.#stats.restAnswers[outcome] ?? 0) + 1;
+    this.changed();
+  }
+
+  #step(o: SimOrder): BinanceUsdmStep {
+    return o.steps[o.index] as BinanceUsdmStep;
+  }
+
+  /** Oldest first (the general info page: "Data is returned in ascending order"), ties by order id. */
+  #sorted(orders: SimOrder[]): SimOrder[] {
+    return orders.sort((a, b) => a.time - b.time || (BigInt(a.lc.orderId) < BigInt(b.lc.orderId) ? -1 : 1));
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -528,6 +705,7 @@ export class BinanceUsdmSimulator extends SimServer {
     if (!order || order.lc.symbol !== symbol) return { order: undefined };
     if (clientId !== undefined && this.#truthOf(order).clientOrderId !== clientId) return { order: undefined };
     if (!this.#findable(order, now)) return { order: undefined };
+    if (this.restFaults.knobs.failDetailFor.has(order.lc.orderId)) return { order: undefined }; // the venue cannot tell
     return { order };
   }
 
