@@ -5,7 +5,13 @@ export interface ParsedArgs {
   flags: Map<string, string>;
 }
 
-/** `cmd --name value --name=value`; every flag takes a value. Unknown flags are the caller's to reject. */
+/** Flags that take no value (`--json`); present means "true". */
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['json']);
+
+/**
+ * `cmd --name value --name=value`; every flag takes a value, except BOOLEAN_FLAGS. Unknown flags are the caller's to
+ * reject.
+ */
 export function parseArgs(argv: string[]): ParsedArgs {
   const [command, ...rest] = argv;
   const flags = new Map<string, string>();
@@ -17,7 +23,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
       continue;
     }
     const eq = arg.indexOf('=');
-    if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+    if (BOOLEAN_FLAGS.has(arg.slice(2))) flags.set(arg.slice(2), 'true');
+    else if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
     else {
       const value = rest[i + 1];
       if (value === undefined || value.startsWith('--')) problems.push(`${arg} needs a value`);

@@ -1,1 +1,1 @@
-export {};
+export { reconcileCommand, type ReconcileCommandOptions } from './reconcile-command.js';

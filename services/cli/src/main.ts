@@ -15,6 +15,9 @@ usage:
       one venue simulator on its own, playing order lifecycles (docker-compose uses it)
   orderstream ensure-topics
       create missing pipeline topics and report configs that differ (reads KAFKA_BROKERS, ORDERSTREAM_*)
+  orderstream reconcile --venue <id> --account <name> [--since <ISO time | epoch ms>] [--json]
+      ask the venue now what the state may have missed (open orders, history, details), as the collector does
+      after a gap; reads KAFKA_BROKERS, ORDERSTREAM_TOPIC_PREFIX and COLLECTOR_ACCOUNTS_FILE
   orderstream help
 `;
 
@@ -52,6 +55,11 @@ async function main(argv: string[]): Promise<number> {
       onlyFlags(flags, []);
       const { ensureTopicsCommand } = await import('./ensure-topics-command.js');
       return ensureTopicsCommand();
+    }
+    case 'reconcile': {
+      onlyFlags(flags, ['venue', 'account', 'since', 'json']);
+      const { reconcileCommand } = await import('./reconcile-command.js');
+      return reconcileCommand({ venue: flags.get('venue'), account: flags.get('account'), since: flags.get('since'), json: flags.has('json') });
     }
     case undefined:
     case 'help':

@@ -1,9 +1,9 @@
 import type { Logger } from '@orderstream/kit';
 import { encodeRawHeaders, rawKey, type Kafka, type TopicNames } from '@orderstream/kafka';
 import type { OrderState } from '@orderstream/schemas';
-import { DEFAULT_RECONCILE_OPTIONS, VenueSession, type ReconcileOptions, type ReconcileStats, type VenueClient } from '@orderstream/venues';
+import { DEFAULT_RECONCILE_OPTIONS, VenueSession, type RawFrame, type ReconcileOptions, type ReconcileStats, type VenueClient } from '@orderstream/venues';
 import { startTracking, type TrackingStats } from './tracking.js';
-import { OrderedPublisher } from './publisher.js';
+import { OrderedPublisher, type PendingRecord } from './publisher.js';
 import { StateView } from './state-view.js';
 
 export interface CollectorAccount {
@@ -24,7 +24,10 @@ export interface CollectorDeps {
 }
 
 export interface CollectorStats {
+  /** frames of the venue sockets */
   frames: number;
+  /** REST answers of reconciliations */
+  restFrames: number;
   sessionEvents: number;
   published: number;
   pending: number;
@@ -42,6 +45,24 @@ export interface CollectorApp {
   sessions(): readonly VenueSession[];
 }
 
+/** The orders.raw.v1 record of one frame of an account: key `venue|account`, exact bytes, provenance headers. */
+export function rawRecordOf(client: Pick<VenueClient, 'venue' | 'apiVersion'>, account: string, frame: RawFrame): PendingRecord {
+  return {
+    key: rawKey(client.venue, account),
+    value: frame.value,
+    headers: encodeRawHeaders({
+      venue: client.venue,
+      account,
+      apiVersion: client.apiVersion,
+      connId: frame.connId,
+      connSeq: frame.connSeq,
+      receivedAt: frame.receivedAt,
+      frameKind: frame.kind,
+      ...(frame.rest ? { restRequest: frame.rest.request, restStatus: frame.rest.status } : {}),
+    }),
+  };
+}
+
 /** Venue sessions → orders.raw.v1: every inbound frame's exact bytes, with provenance headers. */
 export function createCollectorApp(deps: CollectorDeps): CollectorApp {
   const { logger } = deps;
@@ -54,9 +75,9 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
   let tracking: Awaited<ReturnType<typeof startTracking>> | undefined;
   let view: StateView | undefined;
 
+  let restFrames = 0;
   const sessions = deps.accounts.map(({ account, client, reconcile }) => {
     const log = logger.child({ venue: client.venue, account });
-    const key = rawKey(client.venue, account);
     return new VenueSession({
       client,
       logger: log,
@@ -68,28 +89,17 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
       },
       sink: (frame) => {
         if (frame.kind === 'data') frames++;
+        else if (frame.kind === 'rest') restFrames++;
         else sessionEvents++;
         if (frame.kind === 'session') log.info({ event: frame.value.toString('utf8') }, 'session event');
-        publisher.enqueue({
-          key,
-          value: frame.value,
-          headers: encodeRawHeaders({
-            venue: client.venue,
-            account,
-            apiVersion: client.apiVersion,
-            connId: frame.connId,
-            connSeq: frame.connSeq,
-            receivedAt: frame.receivedAt,
-            frameKind: frame.kind,
-            ...(frame.rest ? { restRequest: frame.rest.request, restStatus: frame.rest.status } : {}),
-          }),
-        });
+        publisher.enqueue(rawRecordOf(client, account, frame));
       },
     });
   });
 
   const stats = (): CollectorStats => ({
     frames,
+    restFrames,
     sessionEvents,
     published: publisher.published,
     pending: publisher.pending,

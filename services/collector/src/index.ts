@@ -2,3 +2,5 @@ export * from './publisher.js';
 export * from './app.js';
 export * from './config.js';
 export * from './tracking.js';
+export * from './state-view.js';
+export * from './reconcile-once.js';

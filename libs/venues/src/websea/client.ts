@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { parseConfig, secretString, type Logger } from '@orderstream/kit';
-import type { ConnectTarget, SessionIO, VenueClient } from '../types.js';
+import type { ConnectTarget, SessionIO, VenueClient, VenueReconciler } from '../types.js';
 import { routeWebseaFrame, webseaReplySchema } from './frames.js';
 import { WEBSEA_API_VERSION } from './mapper.js';
 import { webseaNonce, webseaSubscribeSignature } from './sign.js';
+import { WebseaReconciler } from './reconciler.js';
 
 /** Sockets that neither subscribe nor send are closed after ~30.7 s (NEMA, public sockets); ping well within. */
 export const WEBSEA_IDLE_CLOSE_MS = 30_000;
@@ -63,6 +64,26 @@ export const webseaClientConfigSchema = z
       },
       { error: 'must be a ws(s) URL including the path (e.g. wss://oapi.websea.com/ws/v1/spot/order)' },
     ),
+    /**
+     * Spot REST base URL for reconciliation, e.g. https://oapi.websea.com (WSREPO doc index). Absent: this account is
+     * never reconciled.
+     */
+    restUrl: z
+      .string()
+      .refine(
+        (v) => {
+          try {
+            const u = new URL(v);
+            return u.protocol === 'http:' || u.protocol === 'https:';
+          } catch {
+            return false;
+          }
+        },
+        { error: 'must be an http(s) URL (e.g. https://oapi.websea.com)' },
+      )
+      .optional(),
+    /** history pages (100 orders each) read at most per reconciliation; the walk stops at the gap's start first */
+    historyMaxPages: int(1, 1000).default(50),
     /** API token ("Personal Center → Open API") */
     token: secretString(),
     /** API secret key */
@@ -106,6 +127,8 @@ export class WebseaClient implements VenueClient {
   readonly apiVersion = WEBSEA_API_VERSION;
   readonly heartbeat: { intervalMs: number; beat(io: SessionIO): void };
   readonly idleTimeoutMs: number;
+  /** REST reconciliation (./reconciler.ts); absent without `restUrl` */
+  readonly reconciler?: VenueReconciler;
 
   readonly #config: WebseaClientConfig;
   readonly #now: () => number;
@@ -124,6 +147,19 @@ export class WebseaClient implements VenueClient {
     this.#log = deps.logger;
     this.idleTimeoutMs = config.idleTimeoutMs ?? config.pingIntervalMs * 2 + 5_000;
     this.heartbeat = { intervalMs: config.pingIntervalMs, beat: (io) => this.#beat(io) };
+    const restUrl = config.restUrl;
+    if (restUrl !== undefined) {
+      this.reconciler = new WebseaReconciler(
+        () => ({
+          restUrl,
+          token: config.token.reveal(),
+          secretKey: config.secretKey.reveal(),
+          signatureSort: config.signatureSort,
+          historyMaxPages: config.historyMaxPages,
+        }),
+        { now: this.#now },
+      );
+    }
   }
 
   /** Validates raw configuration (throws ConfigError listing every problem) and builds a client. */

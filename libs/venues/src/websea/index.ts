@@ -3,6 +3,7 @@ export * from './mapper.js';
 export * from './rest.js';
 export * from './sign.js';
 export * from './client.js';
+export * from './reconciler.js';
 export * from './lifecycles.js';
 export * from './simulator.js';
 export * from './fixtures.js';

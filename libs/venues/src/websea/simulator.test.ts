@@ -198,10 +198,11 @@ describe('subscribe and authentication', () => {
     expect(sim.stats().nonJsonClosures).toBe(1);
   });
 
-  it('HTTP and unknown socket paths get 404', async () => {
+  it('HTTP paths other than the reconciliation endpoints and unknown socket paths get 404; unsigned REST calls 20521', async () => {
     const sim = await start();
-    const res = await fetch(`${sim.httpUrl}/openApi/entrust/currentList`);
-    expect(res.status).toBe(404);
+    expect((await fetch(`${sim.httpUrl}/openApi/wallet/list`)).status).toBe(404);
+    const unsigned = await fetch(`${sim.httpUrl}/openApi/entrust/currentList`);
+    expect(await unsigned.json()).toMatchObject({ errno: 20521 });
     await expect(Raw.open(sim.wsUrl.replace('/spot/order', '/spot/market'))).rejects.toThrow(/404/);
   });
 });

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { sleep } from '@orderstream/kit';
+import { divDecimals, isZeroDecimal, mulDecimals, sleep } from '@orderstream/kit';
+import { RestFaults } from '../sim/rest-faults.js';
 import { applyFaults, checkFaultKnobs, NO_FAULTS, type FaultKnobs, type PlannedFrame } from '../sim/faults.js';
 import { seededRng, type Rng } from '../sim/random.js';
 import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
@@ -20,7 +21,8 @@ import {
   type WebseaSimInstrument,
   type WebseaStep,
 } from './lifecycles.js';
-import { webseaNonceSeconds, webseaSubscribeSignature, type WebseaSortOrder } from './sign.js';
+import { webseaNonceSeconds, webseaParam, webseaSignature, webseaSubscribeSignature, type WebseaSortOrder } from './sign.js';
+import { WEBSEA_REST_PATHS, WEBSEA_REST_UNKNOWN_ORDER_ERRNO, webseaSecondsToCtime } from './rest.js';
 
 export interface WebseaSimulatorOptions {
   host?: string;
@@ -121,6 +123,15 @@ export class WebseaSimulator extends SimServer {
   readonly quirks: WebseaFrameQuirks;
   /** Send frames as binary messages (UTF-8 JSON); change it at any time. */
   binaryFrames: boolean;
+  /**
+   * Faults of the reconciliation endpoints (rate limits, server errors, orders the venue cannot tell about).
+   * Bodies in WebSea's envelope; WebSea documents its rate-limit answer as HTTP 503 "Exceeded the access frequency
+   * limit" with no body, so both bodies are ours.
+   */
+  readonly restFaults = new RestFaults({
+    rateLimited: () => JSON.stringify({ errno: 503, errmsg: 'Exceeded the access frequency limit.', result: null }),
+    error: () => JSON.stringify({ errno: 20500, errmsg: 'system error', result: null }),
+  });
 
   readonly #token: string;
   readonly #secretKey: string;
@@ -139,6 +150,12 @@ export class WebseaSimulator extends SimServer {
   readonly #nonces = new Map<string, number>();
   readonly #forced: number[] = [];
   readonly #truth = new Map<string, { index: number; truth: WebseaOrderTruth }>();
+  /** REST integer `order_id` per order (creation order) and trade `id` per execution */
+  readonly #restIds = new Map<string, number>();
+  readonly #tradeIds = new Map<string, number>();
+  #nextRestId = 1000;
+  #nextTradeId = 50_000;
+  readonly #restStats = { restCalls: 0, restRefused: {} as Record<string, number> };
   #malformedSeq = 0;
   readonly #stats = {
     connectionsAccepted: 0,
@@ -206,6 +223,16 @@ export class WebseaSimulator extends SimServer {
   /** Per order id, the venue-side state after the last step played, with exact cumulative figures. */
   truth(): Map<string, WebseaOrderTruth> {
     return new Map([...this.#truth].map(([id, t]) => [id, { ...t.truth, executions: t.truth.executions.map((e) => ({ ...e })) }]));
+  }
+
+  /** Ids of the orders live at the venue now (NEW or PARTIALLY_FILLED). */
+  liveOrderIds(): string[] {
+    return [...this.#truth].filter(([, t]) => t.truth.status === 'NEW' || t.truth.status === 'PARTIALLY_FILLED').map(([id]) => id);
+  }
+
+  /** REST calls served and refusals by errno (signature, nonce, token). */
+  restStats(): { restCalls: number; restRefused: Record<string, number> } {
+    return { restCalls: this.#restStats.restCalls, restRefused: { ...this.#restStats.restRefused } };
   }
 
   stats(): WebseaSimStats {
@@ -300,10 +327,139 @@ export class WebseaSimulator extends SimServer {
   }
 
   // -------------------------------------------------------------------------------------------------------------
-  // HTTP: this simulator has no REST API.
+  // HTTP: the spot REST endpoints reconciliation reads (./README.md "Reconciliation"), signed like the socket.
 
   protected onHttp(req: SimHttpRequest): SimHttpResponse {
-    return { status: 404, body: JSON.stringify({ errno: 404, errmsg: 'Not Found', path: req.path }) };
+    const path = req.path;
+    const known = Object.values(WEBSEA_REST_PATHS) as string[];
+    if (!known.includes(path)) return { status: 404, body: JSON.stringify({ errno: 404, errmsg: 'Not Found', path }) };
+    if (req.method !== 'GET') return this.#restError(20505);
+    this.#restStats.restCalls++;
+    const orderSn = req.query.get('order_sn') ?? req.query.get('orderSn') ?? undefined;
+    const detailOf = path === WEBSEA_REST_PATHS.detail || path === WEBSEA_REST_PATHS.trades ? (orderSn ?? '') : undefined;
+    const fault = this.restFaults.check(detailOf);
+    if (fault) return fault;
+    const refused = this.#verifyRest(req);
+    if (refused !== 0) {
+      this.#restStats.restRefused[refused] = (this.#restStats.restRefused[refused] ?? 0) + 1;
+      return this.#restError(refused);
+    }
+    if (path === WEBSEA_REST_PATHS.openOrders || path === WEBSEA_REST_PATHS.history) {
+      const open = path === WEBSEA_REST_PATHS.openOrders;
+      const limitText = req.query.get('limit') ?? '20';
+      const fromText = req.query.get('from');
+      const direct = req.query.get('direct') ?? 'prev';
+      if (!/^\d+$/.test(limitText) || Number(limitText) < 1 || (fromText !== null && fromText !== '' && !/^\d+$/.test(fromText) && !this.#restIds.has(fromText)) || (direct !== 'prev' && direct !== 'next')) {
+        return this.#restError(20505);
+      }
+      const limit = Math.min(100, Number(limitText));
+      const from = fromText === null || fromText === '' ? undefined : /^\d+$/.test(fromText) ? Number(fromText) : (this.#restIds.get(fromText) as number);
+      const symbol = req.query.get('symbol');
+      let rows = [...this.#truth.values()]
+        .map((t) => t.truth)
+        .filter((t) => (open ? t.status === 'NEW' || t.status === 'PARTIALLY_FILLED' : t.status === 'FILLED' || t.status === 'CANCELED' || t.status === 'PARTIALLY_CANCELED'))
+        // The venue cannot tell about these (RestFaults.failDetailFor): history leaves them out too.
+        .filter((t) => open || !this.restFaults.knobs.failDetailFor.has(t.orderId))
+        .filter((t) => !symbol || t.symbol === symbol)
+        .map((t) => ({ id: this.#restIdOf(t.orderId), t }));
+      rows.sort((a, b) => (direct === 'prev' ? b.id - a.id : a.id - b.id));
+      if (from !== undefined) rows = rows.filter((r) => (direct === 'prev' ? r.id < from : r.id > from));
+      const result = rows.slice(0, limit).map((r) => this.#restOrder(r.t, true));
+      return this.#restOk(result);
+    }
+    if (orderSn === undefined || orderSn === '') return this.#restError(20505);
+    const t = this.#truth.get(orderSn)?.truth;
+    if (!t) return this.#restError(WEBSEA_REST_UNKNOWN_ORDER_ERRNO);
+    if (path === WEBSEA_REST_PATHS.detail) return this.#restOk(this.#restOrder(t, false));
+    // en/spot-trade/order-trade: {order_sn, trades: [{id, ctime, price, number, total_price, fee}]}
+    const trades = t.executions.map((e) => ({
+      id: this.#tradeIdOf(e.id),
+      ctime: webseaSecondsToCtime(e.ts),
+      price: e.price,
+      number: e.qty,
+      total_price: mulDecimals(e.qty, e.price),
+      fee: e.fee,
+    }));
+    return this.#restOk({ order_sn: t.orderId, trades });
+  }
+
+  #restIdOf(orderId: string): number {
+    let id = this.#restIds.get(orderId);
+    if (id === undefined) {
+      id = this.#nextRestId++;
+      this.#restIds.set(orderId, id);
+    }
+    return id;
+  }
+
+  #tradeIdOf(executionId: string): number {
+    let id = this.#tradeIds.get(executionId);
+    if (id === undefined) {
+      id = this.#nextTradeId++;
+      this.#tradeIds.set(executionId, id);
+    }
+    return id;
+  }
+
+  /** An order as the REST list / detail endpoints print it (field order of the doc examples). */
+  #restOrder(t: WebseaOrderTruth, withId: boolean): Record<string, unknown> {
+    const market = t.orderType === 'MARKET';
+    const notional = market && t.side === 'BUY';
+    const STATUS: Record<string, number> = { NEW: 1, PARTIALLY_FILLED: 2, FILLED: 3, PARTIALLY_CANCELED: 5, CANCELED: 6 };
+    const filled = t.filledQuantity;
+    return {
+      ...(withId ? { order_id: this.#restIdOf(t.orderId) } : {}),
+      order_sn: t.orderId,
+      symbol: t.symbol,
+      ctime: webseaSecondsToCtime(t.entrustTime ?? Math.floor(this.#now() / 1000)),
+      type: market ? '1' : '2',
+      side: t.side.toLowerCase(),
+      price: market ? '0' : t.price,
+      number: notional ? '0' : t.amount,
+      total_price: notional ? t.amount : market ? '0' : mulDecimals(t.amount, t.price),
+      deal_number: filled,
+      deal_price: isZeroDecimal(filled) ? '0' : divDecimals(t.filledQuoteQuantity, filled, 8),
+      status: STATUS[t.status] as number,
+    };
+  }
+
+  #restOk(result: unknown): SimHttpResponse {
+    return { status: 200, body: JSON.stringify({ errno: 0, errmsg: 'success', result }) };
+  }
+
+  #restError(errno: number): SimHttpResponse {
+    const errmsg = (WEBSEA_ERRNO as Record<number, string>)[errno] ?? (errno === WEBSEA_REST_UNKNOWN_ORDER_ERRNO ? 'order queryorder invalid' : 'request failure');
+    return { status: 200, body: JSON.stringify({ errno, errmsg, result: null }) };
+  }
+
+  /** Headers Token, Nonce, Signature over token, secret, nonce and every query parameter → 0 or the errno. */
+  #verifyRest(req: SimHttpRequest): number {
+    const header = (name: string) => {
+      const v = req.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const token = header('token');
+    const nonce = header('nonce');
+    const signature = header('signature');
+    if (!token || !nonce || !signature) return 20521;
+    const seconds = webseaNonceSeconds(nonce);
+    if (seconds === undefined) return 20521;
+    const now = this.#now();
+    if (Math.abs(now - seconds * 1000) > this.#nonceWindowMs) return 20520;
+    if (token !== this.#token) return 20522;
+    const params = [...req.query.entries()].map(([k, v]) => webseaParam(k, v));
+    const given = Buffer.from(signature.toLowerCase());
+    const ok = this.#sorts.some((order) => {
+      const expected = Buffer.from(webseaSignature({ token, secretKey: this.#secretKey, nonce, params, order }));
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
+    if (!ok) return 20506;
+    this.#pruneNonces(now);
+    const key = `${token}\u0000${nonce}`;
+    if (this.#nonces.has(key)) return 20519;
+    this.#nonces.set(key, now);
+    this.#stats.noncesSeen++;
+    return 0;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -444,5 +600,6 @@ export class WebseaSimulator extends SimServer {
       index: p.index,
       truth: webseaTruthOf(p.lc, p.steps, p.index, { entrustTime: p.entrustTime, quirks: this.quirks, averagePriceScale: this.#avgScale }),
     });
+    this.changed();
   }
 }
