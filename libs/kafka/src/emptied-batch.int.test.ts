@@ -12,8 +12,8 @@
  *   4 aborted record, alone in its segment   5 abort (next segment)                  producer B, never writes again
  *   6 k1  7 commit  8 k2  9 commit  10 k3  11 commit                                  producer A
  * The topic is written with cleanup.policy=delete and switched to compact only when everything is written, so the
- * cleaner's first pass covers offsets 0 to 9 at once: once offset 0 (k0's first value) is gone, offset 4 has been
- * emptied too. Offsets 0 to 3 can be read by any kafkajs, patched or not, so that wait proves nothing about the patch.
+ * cleaner's first pass covers every segment but the active one at once: once offset 0 (k0's first value) is gone,
+ * offset 4 has been emptied too. Offsets 0 to 3 can be read by any kafkajs, patched or not, so that wait proves nothing about the patch.
  */
 import { randomUUID } from 'node:crypto';
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
