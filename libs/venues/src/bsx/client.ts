@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nowEpochNanos, parseConfig, secretString, type Logger } from '@orderstream/kit';
-import type { ConnectTarget, SessionIO, VenueClient } from '../types.js';
+import type { ConnectTarget, SessionIO, VenueClient, VenueReconciler } from '../types.js';
+import { BsxReconciler } from './reconciler.js';
 import { bsxAckSchema, bsxErrorSchema, bsxMessageSchema, BSX_ORDERS_CHANNEL, routeBsxFrame } from './frames.js';
 import { BSX_API_VERSION } from './mapper.js';
 import { BSX_PING, BSX_SUBSCRIBE_ORDERS, bsxAuthFrame } from './sign.js';
@@ -34,6 +35,12 @@ export const bsxClientConfigSchema = z
   .object({
     /** socket, e.g. wss://ws.bsx.exchange/ws (testnet wss://ws.testnet.bsx.exchange/ws) */
     wsUrl: urlWithScheme(['ws:', 'wss:'], 'ws(s)'),
+    /**
+     * REST base for reconciliation after every gap, e.g. https://api.bsx.exchange (testnet
+     * https://api.testnet.bsx.exchange). Without it the client has no reconciler (orders that finish during a gap
+     * then end CLOSED_UNKNOWN through the next snapshot).
+     */
+    restUrl: urlWithScheme(['http:', 'https:'], 'http(s)').optional(),
     apiKey: secretString(),
     apiSecret: secretString(),
     /** `{"op":"ping"}` period; BSX asks for 15 s and closes a connection idle for 10 min */
@@ -79,6 +86,11 @@ export class BsxClient implements VenueClient {
   readonly apiVersion = BSX_API_VERSION;
   readonly heartbeat: { intervalMs: number; beat(io: SessionIO): void };
   readonly idleTimeoutMs: number;
+  /**
+   * REST reconciliation (open orders, order by id, history), present when `restUrl` is configured. It starts at
+   * `subscribed` (the orders ack or the snapshot), the default ready event.
+   */
+  readonly reconciler: VenueReconciler | undefined;
 
   readonly #config: BsxClientConfig;
   readonly #nowNs: () => string;
@@ -95,6 +107,7 @@ export class BsxClient implements VenueClient {
     this.#log = deps.logger;
     this.idleTimeoutMs = config.idleTimeoutMs ?? config.pingIntervalMs * 2 + 5_000;
     this.heartbeat = { intervalMs: config.pingIntervalMs, beat: (io) => io.send(BSX_PING) };
+    this.reconciler = config.restUrl ? new BsxReconciler({ restUrl: config.restUrl, apiKey: config.apiKey, apiSecret: config.apiSecret }) : undefined;
   }
 
   /** Validates raw configuration (throws ConfigError listing every problem) and builds a client. */

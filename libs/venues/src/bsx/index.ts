@@ -88,4 +88,21 @@ export {
   type BsxSimStats,
   type BsxMalformedKind,
 } from './simulator.js';
+export {
+  BSX_REST_PATHS,
+  BSX_REST_CODES,
+  bsxRestErrorSchema,
+  bsxRestErrorOf,
+  bsxRestShapeOf,
+  parseBsxRestBody,
+  type BsxRestError,
+  type BsxRestBody,
+} from './rest.js';
+export {
+  BSX_REST_RATE_LIMIT,
+  BSX_HISTORY_PAGE_LIMIT,
+  BSX_HISTORY_MAX_PAGES,
+  BsxReconciler,
+  type BsxReconcilerOptions,
+} from './reconciler.js';
 export { BSX_FIXTURE_FILES, readBsxFixtures, bsxFixture, type BsxFixture, type BsxFixtureFile } from './fixtures.js';

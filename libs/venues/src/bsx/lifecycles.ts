@@ -132,6 +132,18 @@ export function bsxOrdersFrameText(type: 'snapshot' | 'update', steps: readonly 
   return options.tradeTimeAsString ? text : text.replace(/"time":"(\d+)"/g, '"time":$1');
 }
 
+/**
+ * The exact text of a REST answer carrying orders: one order object (`GET /orders/{id}`) or a JSON array of them
+ * (`GET /orders`, `GET /order-history`). Each object is the pushed one (official doc: "the order's format should
+ * be the same with the REST api about order"), with `last_trades` = the trades of the order's latest matching event
+ * (`[]` when it never traded; BSXSDK types REST orders with `last_trades: Trade[]`; which trades: UNCONFIRMED).
+ */
+export function bsxRestOrdersText(orders: readonly { order: BsxSimOrder; lastTrades: readonly BsxSimTrade[] }[] | { order: BsxSimOrder; lastTrades: readonly BsxSimTrade[] }, options: BsxWireOptions = {}): string {
+  const one = (o: { order: BsxSimOrder; lastTrades: readonly BsxSimTrade[] }) => wireObject({ order: o.order, trades: [...o.lastTrades], includeLastTrades: true }, false);
+  const text = JSON.stringify(Array.isArray(orders) ? orders.map(one) : one(orders as { order: BsxSimOrder; lastTrades: readonly BsxSimTrade[] }));
+  return options.tradeTimeAsString ? text : text.replace(/"time":"(\d+)"/g, '"time":$1');
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Scripts.
 

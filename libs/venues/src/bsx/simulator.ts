@@ -3,7 +3,8 @@ import { nowEpochNanos, sleep } from '@orderstream/kit';
 import type { ReferenceData } from '../reference.js';
 import { applyFaults, checkFaultKnobs, NO_FAULTS, type FaultKnobs, type PlannedFrame } from '../sim/faults.js';
 import { seededRng, type Rng } from '../sim/random.js';
-import { SimServer, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
+import { RestFaults } from '../sim/rest-faults.js';
+import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
 import {
   BSX_SIM_FEES,
   BSX_SIM_INSTRUMENTS,
@@ -14,6 +15,7 @@ import {
   bsxLifecycleSteps,
   bsxOrdersFrameText,
   bsxRandomLifecycles,
+  bsxRestOrdersText,
   isLiveBsxStatus,
   type BsxFeeModel,
   type BsxFinishOutcome,
@@ -25,6 +27,7 @@ import {
   type BsxStep,
 } from './lifecycles.js';
 import { bsxAuthSignature } from './sign.js';
+import { BSX_REST_CODES, BSX_REST_PATHS } from './rest.js';
 
 /** Path of the socket (BSXDOC wscat examples: wss://ws.testnet.bsx.exchange/ws). */
 export const BSX_WS_PATH = '/ws';
@@ -47,6 +50,26 @@ export const BSX_SIM_ERRORS = Object.freeze({
   badRequest: 'invalid request',
   shutdown: 'bye - service is shutting down',
 });
+
+/**
+ * REST error envelopes (BSXSDK py: `{"code","message","detail"}`; code 16 = Unauthenticated). Codes follow the gRPC
+ * table (UNCONFIRMED beyond 16); texts other than "Unauthenticated" are ours.
+ */
+export const BSX_SIM_REST_ERRORS = Object.freeze({
+  unauthenticated: { status: 401, code: BSX_REST_CODES.unauthenticated, message: 'Unauthenticated' },
+  notFound: { status: 404, code: BSX_REST_CODES.notFound, message: 'order not found' },
+  rateLimited: { status: 429, code: BSX_REST_CODES.rateLimited, message: 'too many requests' },
+  internal: { status: 500, code: BSX_REST_CODES.internal, message: 'internal error' },
+  badRequest: { status: 400, code: 3, message: 'invalid argument' },
+});
+
+/** The body of a BSX REST error: `{"code":<int>,"message":"…","details":[]}`. */
+export function bsxRestErrorBody(e: { code: number; message: string }, detail?: string): string {
+  return JSON.stringify({ code: e.code, message: detail ? `${e.message}: ${detail}` : e.message, details: [] });
+}
+
+/** Largest `limit` the simulator's history accepts (BSX documents none; the SDKs ask for 100). */
+export const BSX_SIM_HISTORY_MAX_LIMIT = 500;
 
 export interface BsxSimulatorOptions {
   host?: string;
@@ -116,6 +139,10 @@ export interface BsxSimStats {
   updateFramesSent: number;
   idleCloses: number;
   shutdownNotices: number;
+  /** REST calls answered (faults and refusals included) */
+  restCalls: number;
+  /** REST calls refused for missing or wrong bsx-key / bsx-secret */
+  restUnauthenticated: number;
 }
 
 export type BsxMalformedKind = 'invalid-json' | 'wrong-types' | 'unknown-status';
@@ -160,6 +187,11 @@ export class BsxSimulator extends SimServer {
   readonly faults: FaultKnobs;
   /** The simulator clock's offset from the host clock, in ms (drift errors). */
   clockOffsetMs: number;
+  /** Faults of the REST endpoints reconciliation reads (GET /orders, /orders/{id}, /order-history). */
+  readonly restFaults = new RestFaults({
+    rateLimited: () => bsxRestErrorBody(BSX_SIM_REST_ERRORS.rateLimited),
+    error: () => bsxRestErrorBody(BSX_SIM_REST_ERRORS.internal),
+  });
   /** 0..1: chance that adjacent updates of different orders share a frame. */
   multiOrderRate: number;
 
@@ -190,6 +222,8 @@ export class BsxSimulator extends SimServer {
     updateFramesSent: 0,
     idleCloses: 0,
     shutdownNotices: 0,
+    restCalls: 0,
+    restUnauthenticated: 0,
   };
 
   private constructor(options: BsxSimulatorOptions) {
@@ -418,8 +452,22 @@ export class BsxSimulator extends SimServer {
   // -------------------------------------------------------------------------------------------------------------
   // Protocol
 
-  protected onHttp(): SimHttpResponse {
-    return { status: 404, body: JSON.stringify({ error: 'not found' }) };
+  protected onHttp(req: SimHttpRequest): SimHttpResponse {
+    const isDetail = req.path.startsWith(BSX_REST_PATHS.orderPrefix) && req.path.length > BSX_REST_PATHS.orderPrefix.length;
+    if (req.method !== 'GET' || !(req.path === BSX_REST_PATHS.openOrders || req.path === BSX_REST_PATHS.history || isDetail)) {
+      return { status: 404, body: JSON.stringify({ error: 'not found' }) };
+    }
+    this.#stats.restCalls++;
+    const detailId = isDetail ? decodeURIComponent(req.path.slice(BSX_REST_PATHS.orderPrefix.length)) : undefined;
+    const fault = this.restFaults.check(detailId);
+    if (fault) return fault;
+    if (!this.#restAuthorized(req)) {
+      this.#stats.restUnauthenticated++;
+      return this.#restError(BSX_SIM_REST_ERRORS.unauthenticated);
+    }
+    if (detailId !== undefined) return this.#restOrder(detailId);
+    if (req.path === BSX_REST_PATHS.openOrders) return this.#restOpenOrders(req.query);
+    return this.#restHistory(req.query);
   }
 
   protected onConnection(socket: SimSocket): void {
@@ -529,6 +577,96 @@ export class BsxSimulator extends SimServer {
 
   #error(socket: SimSocket, channel: string | null, message: string, code: number): void {
     this.sendText(socket, JSON.stringify({ ...(channel ? { channel } : {}), type: 'error', message, code }), 'error');
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // REST (reconciliation)
+
+  /** `bsx-key` + `bsx-secret` headers, the secret compared in constant time (BSXSDK: REST sends the key pair). */
+  #restAuthorized(req: SimHttpRequest): boolean {
+    const key = req.headers['bsx-key'];
+    const secret = req.headers['bsx-secret'];
+    if (typeof key !== 'string' || typeof secret !== 'string' || key !== this.#apiKey) return false;
+    const want = Buffer.from(this.#apiSecret);
+    const got = Buffer.from(secret);
+    return want.length === got.length && timingSafeEqual(want, got);
+  }
+
+  #restError(e: { status: number; code: number; message: string }, detail?: string): SimHttpResponse {
+    return { status: e.status, body: bsxRestErrorBody(e, detail) };
+  }
+
+  /** The REST object input of one order: its current state and the trades of its latest matching event. */
+  #restEntry(e: VenueEntry): { order: BsxSimOrder; lastTrades: BsxSimTrade[] } {
+    let lastTrades: BsxSimTrade[] = [];
+    for (let i = 0; i <= e.applied; i++) {
+      const t = (e.steps[i] as BsxStep).trades;
+      if (t.length > 0) lastTrades = t;
+    }
+    return { order: this.#current(e), lastTrades };
+  }
+
+  #restText(orders: { order: BsxSimOrder; lastTrades: BsxSimTrade[] }[] | { order: BsxSimOrder; lastTrades: BsxSimTrade[] }): string {
+    return bsxRestOrdersText(orders, { tradeTimeAsString: this.#tradeTimeAsString });
+  }
+
+  /** GET /orders[?product_id=]: every live order of the account, oldest first (one answer: BSX pages nothing here). */
+  #restOpenOrders(query: URLSearchParams): SimHttpResponse {
+    const product = query.get('product_id');
+    const live = this.#entries().filter((e) => e.applied >= 0 && isLiveBsxStatus(this.#current(e).status) && (!product || e.order.state.product_id === product));
+    return { status: 200, body: this.#restText(live.map((e) => this.#restEntry(e))) };
+  }
+
+  /** GET /orders/{id}: the order, live or finished; 404 (code 5) for an order this account does not have. */
+  #restOrder(id: string): SimHttpResponse {
+    const e = this.#orders.get(id);
+    if (!e || e.applied < 0) return this.#restError(BSX_SIM_REST_ERRORS.notFound);
+    return { status: 200, body: this.#restText(this.#restEntry(e)) };
+  }
+
+  /**
+   * GET /order-history: orders created within [start_time, end_time] (ns, both inclusive, either optional), any
+   * status (or `statuses`), `product_id`, sorted by `sorted_by` (CREATED_AT default, or UPDATED_AT) `sorting`
+   * (DESC default, or ASC), at most `limit` (default 100). Orders the venue "cannot tell" about
+   * (restFaults.knobs.failDetailFor) are left out.
+   */
+  #restHistory(query: URLSearchParams): SimHttpResponse {
+    const ns = (name: string): bigint | undefined | null => {
+      const v = query.get(name);
+      if (v === null || v === '') return undefined;
+      return /^\d{1,20}$/.test(v) ? BigInt(v) : null;
+    };
+    const start = ns('start_time');
+    const end = ns('end_time');
+    if (start === null || end === null) return this.#restError(BSX_SIM_REST_ERRORS.badRequest, 'start_time/end_time must be unix nanoseconds');
+    const limitText = query.get('limit') ?? '100';
+    const limit = Number(limitText);
+    if (!/^\d+$/.test(limitText) || limit < 1 || limit > BSX_SIM_HISTORY_MAX_LIMIT) {
+      return this.#restError(BSX_SIM_REST_ERRORS.badRequest, `limit must be 1..${BSX_SIM_HISTORY_MAX_LIMIT}`);
+    }
+    const sortedBy = query.get('sorted_by') ?? 'CREATED_AT';
+    const sorting = query.get('sorting') ?? 'DESC';
+    if (!['CREATED_AT', 'UPDATED_AT'].includes(sortedBy) || !['ASC', 'DESC'].includes(sorting)) {
+      return this.#restError(BSX_SIM_REST_ERRORS.badRequest, 'sorted_by must be CREATED_AT or UPDATED_AT, sorting ASC or DESC');
+    }
+    const product = query.get('product_id');
+    const statuses = new Set(query.getAll('statuses'));
+    const hidden = this.restFaults.knobs.failDetailFor;
+    const key = (o: BsxSimOrder) => BigInt(sortedBy === 'UPDATED_AT' && o.updated_at !== '0' ? o.updated_at : o.created_at_ts);
+    const rows = this.#entries()
+      .filter((e) => e.applied >= 0 && !hidden.has(e.order.state.id))
+      .map((e) => this.#restEntry(e))
+      .filter(({ order: o }) => {
+        const created = BigInt(o.created_at_ts);
+        return (start === undefined || created >= start) && (end === undefined || created <= end) && (!product || o.product_id === product) && (statuses.size === 0 || statuses.has(o.status));
+      })
+      .sort((a, b) => {
+        const d = key(a.order) - key(b.order);
+        const c = d < 0n ? -1 : d > 0n ? 1 : a.order.id < b.order.id ? -1 : a.order.id > b.order.id ? 1 : 0;
+        return sorting === 'DESC' ? -c : c;
+      })
+      .slice(0, limit);
+    return { status: 200, body: this.#restText(rows) };
   }
 
   #armIdle(socket: SimSocket): void {
