@@ -79,6 +79,8 @@ export class VenueSession {
   #reconcileRun: { abort: AbortController; done: Promise<ReconcileReport | undefined> } | undefined;
   #reconcileTimer: NodeJS.Timeout | undefined;
   readonly #reconcileStats: ReconcileStats = { calls: 0, retried: 0, failures: 0, runs: 0, runFailures: 0, rateLimitWaits: 0, rateLimitWaitedMs: 0, lastReport: undefined };
+  /** set while the sink asked to stop reading (collector spool full, issue 10); resolves on resume() */
+  #paused: { resumed: Promise<void>; resume: () => void } | undefined;
 
   constructor(options: VenueSessionOptions) {
     this.#client = options.client;
@@ -117,7 +119,39 @@ export class VenueSession {
     return this.#startReconcile(trigger, this.#lastDataAt ?? this.#reconcile?.lastSeenMs(), { retry: false });
   }
 
+  // --- flow control (issue 10, collector outage spool): additive; nothing changes until pause() is called ---
+
+  /** true between pause() and resume() */
+  get paused(): boolean {
+    return this.#paused !== undefined;
+  }
+
+  /**
+   * Stops reading the venue socket (ws pause(): TCP back-pressure to the venue) and opening new connections, and
+   * records a `paused` session event with the reason. Frames ws already parsed still reach the sink; heartbeats go
+   * on; the idle timeout does not fire while paused.
+   */
+  pause(reason: string): void {
+    if (this.#paused) return;
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    this.#paused = { resumed, resume };
+    this.#ws?.pause();
+    this.#event({ event: 'paused', reason });
+  }
+
+  /** Reads again after pause(); records a `resumed` session event. */
+  resume(): void {
+    const paused = this.#paused;
+    if (!paused) return;
+    this.#paused = undefined;
+    this.#event({ event: 'resumed' });
+    this.#ws?.resume();
+    paused.resume();
+  }
+
   async stop(): Promise<void> {
+    this.#paused?.resume();
     this.#abort.abort();
     this.#stopReconcile();
     this.#ws?.close(1000, 'collector stopping');
@@ -128,6 +162,8 @@ export class VenueSession {
     const signal = this.#abort.signal;
     let attempt = 0;
     while (!signal.aborted) {
+      if (this.#paused) await this.#paused.resumed; // flow control: no new connection while paused
+      if (signal.aborted) break;
       this.#connId = randomUUID();
       this.#connSeq = 0;
       const startedAt = Date.now();
@@ -178,7 +214,8 @@ export class VenueSession {
       const armIdle = () => {
         if (idleMs <= 0) return;
         clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => io.reconnect(`no frame for ${idleMs} ms`), idleMs);
+        // While paused (flow control) silence is ours, not the venue's: check again later.
+        idleTimer = setTimeout(() => (this.#paused ? armIdle() : io.reconnect(`no frame for ${idleMs} ms`)), idleMs);
       };
 
       const io: SessionIO = {
@@ -204,6 +241,7 @@ export class VenueSession {
       };
 
       ws.on('open', () => {
+        if (this.#paused) ws.pause(); // flow control: paused while this connection was being prepared
         this.#connections++;
         // Through io.event, so that a client whose readyEvent is 'connected' (Binance's WebSocket API) reconciles.
         io.event({ event: 'connected' });

@@ -75,7 +75,11 @@ export type SessionEventType =
   /** a reconciliation finished; details carry what it asked and, when complete, the snapshot of open orders */
   | 'reconciled'
   /** a polled venue (Binance) stopped tracking an order; reason says why (terminal, -2013 after retries) */
-  | 'untracked';
+  | 'untracked'
+  /** the collector stopped reading this session's socket (its outage spool is full); reason says why */
+  | 'paused'
+  /** the collector reads the socket again after 'paused' */
+  | 'resumed';
 
 export interface SessionEvent {
   event: SessionEventType;
