@@ -101,12 +101,19 @@ export function gapScenario(makeRig: (account: string) => Promise<GapRig>, optio
     return live;
   }
 
-  /** One gap: drop and refuse connections, let `during` happen, reconnect, wait until subscribed again. */
+  /**
+   * One gap: drop and refuse connections, let `during` happen, reconnect, wait until subscribed again and until the
+   * reconnect's reconciliation has completed (a new gap closes the connection and with it a run still going, so
+   * without this wait a venue whose run takes longer than the next interrupt, e.g. under its rate limit or the
+   * faults below, never finishes one).
+   */
   async function gap(during: () => Promise<void>): Promise<void> {
+    const runs = collector.stats().reconcile.runs;
     rig.interrupt();
     await during();
     rig.resume();
     await rig.ready();
+    await waitFor(() => collector.stats().reconcile.runs > runs, { timeoutMs: 60_000, intervalMs: 50, description: "the reconnect's reconciliation to complete" });
   }
 
   describe(`exact state after every gap`, () => {
