@@ -343,6 +343,26 @@ export class LoopringSimulator extends SimServer {
   }
 
   /**
+   * Brings each lifecycle to its step `step` (default 0: `processing` or `waiting`, nothing filled) at once, without
+   * going further: orders that stay live until a later play() of the same lifecycle finishes them. Each order's
+   * pushes up to that step go to the market's subscribers. Returns the hashes.
+   */
+  placeOrders(lifecycles: readonly LoopringLifecycle[], step = 0): string[] {
+    const createdAt = Date.now();
+    for (const lc of lifecycles) {
+      const steps = loopringLifecycleSteps(lc, this.#markets);
+      const upTo = Math.min(step, steps.length - 1);
+      for (let index = 0; index <= upTo; index++) {
+        const truth = this.#recordTruth({ key: lc.hash, lc, step: steps[index] as LoopringStep, index, createdAt: lc.createdAt ?? createdAt });
+        const text = loopringOrderFrameText(truth, this.quirks);
+        for (const socket of this.#subscribersOf(lc.market)) if (this.sendText(socket, text, 'push')) this.#stats.pushesSent++;
+      }
+    }
+    this.changed();
+    return lifecycles.map((lc) => lc.hash);
+  }
+
+  /**
    * Pushes the lifecycles' frames to every socket subscribed to the order topic of the lifecycle's market.
    * Lifecycles are interleaved round-robin (each order's frames stay in order), then the fault knobs apply.
    * Resolves when every frame was sent.
