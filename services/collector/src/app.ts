@@ -3,7 +3,8 @@ import { encodeRawHeaders, rawKey, type Kafka, type TopicNames } from '@orderstr
 import type { OrderState } from '@orderstream/schemas';
 import { DEFAULT_RECONCILE_OPTIONS, VenueSession, type RawFrame, type ReconcileOptions, type ReconcileStats, type VenueClient } from '@orderstream/venues';
 import { startTracking, type TrackingStats } from './tracking.js';
-import { OrderedPublisher, type PendingRecord } from './publisher.js';
+import { OrderedPublisher, SpooledPublisher, type PendingRecord, type RawPublisher, type SpoolStats } from './publisher.js';
+import { Spool } from './spool.js';
 import { StateView } from './state-view.js';
 
 export interface CollectorAccount {
@@ -21,6 +22,8 @@ export interface CollectorDeps {
   decodeState: (buf: Buffer) => OrderState;
   logger: Logger;
   progressEveryMs?: number;
+  /** outage spool (README "Outage spool"): every record goes through it; without it records wait in memory */
+  spool?: { dir: string; maxBytes: number; fsyncIntervalMs?: number };
 }
 
 export interface CollectorStats {
@@ -33,6 +36,8 @@ export interface CollectorStats {
   pending: number;
   connections: number;
   tracking: TrackingStats;
+  /** the outage spool's figures, when there is one (full: the venue sockets are paused) */
+  spool?: SpoolStats;
   /** summed over the accounts' sessions */
   reconcile: Omit<ReconcileStats, 'lastReport'>;
 }
@@ -68,7 +73,14 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
   const { logger } = deps;
   // Idempotent producer: broker-side de-duplication of retried sends, order kept with one request in flight.
   const producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  const publisher = new OrderedPublisher(producer, deps.topics.raw, logger);
+  // Outage spool (issue 10): while it is full every session stops reading its socket, until it drained to half.
+  const spooled = deps.spool
+    ? new SpooledPublisher(producer, deps.topics.raw, Spool.open({ ...deps.spool, logger }), logger, {
+        onFull: (reason) => sessions.forEach((s) => s.pause(reason)),
+        onDrained: () => sessions.forEach((s) => s.resume()),
+      })
+    : undefined;
+  const publisher: RawPublisher = spooled ?? new OrderedPublisher(producer, deps.topics.raw, logger);
   let frames = 0;
   let sessionEvents = 0;
   let progress: NodeJS.Timeout | undefined;
@@ -103,6 +115,7 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
     sessionEvents,
     published: publisher.published,
     pending: publisher.pending,
+    ...(spooled ? { spool: spooled.stats() } : {}),
     connections: sessions.reduce((n, s) => n + s.connections, 0),
     tracking: tracking?.stats() ?? { fromState: 0, fromTopic: 0, rejected: 0 },
     reconcile: sessions.reduce(

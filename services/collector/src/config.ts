@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, errorMessage, parseConfig, type Logger } from '@orderstream/kit';
+import { ConfigError, errorMessage, intFromEnv, parseConfig, type Logger } from '@orderstream/kit';
 import { kafkaEnvSchema } from '@orderstream/kafka';
 import { reconcileOptionsSchema, registeredVenues, venueModule, type ReconcileOptions } from '@orderstream/venues';
 import type { CollectorAccount } from './app.js';
@@ -9,6 +9,13 @@ import type { CollectorAccount } from './app.js';
 export const collectorEnvSchema = kafkaEnvSchema.extend({
   /** JSON file listing the venue accounts to collect (format in README) */
   COLLECTOR_ACCOUNTS_FILE: z.string({ error: 'is required (path of the accounts JSON file)' }).min(1),
+  // Outage spool (issue 10; README "Outage spool").
+  /** directory of the collector's write-ahead spool of raw records (one collector per directory) */
+  COLLECTOR_SPOOL_DIR: z.string().min(1).default('.local/collector-spool'),
+  /** unpublished bytes at which the collector stops reading the venue sockets (≥ 1 MiB; default 1 GiB) */
+  COLLECTOR_SPOOL_MAX_BYTES: intFromEnv(2 ** 20, Number.MAX_SAFE_INTEGER).default(2 ** 30),
+  /** fdatasync the spool this often, against machine crashes (0: leave it to the OS) */
+  COLLECTOR_SPOOL_FSYNC_MS: intFromEnv(0, 60_000).default(1_000),
 });
 
 const accountsFileSchema = z.object({

@@ -13,6 +13,7 @@ const app = createCollectorApp({
   accounts: createAccounts(config.accounts, logger),
   decodeState: orderSerdes().decodeState,
   logger,
+  spool: { dir: config.COLLECTOR_SPOOL_DIR, maxBytes: config.COLLECTOR_SPOOL_MAX_BYTES, fsyncIntervalMs: config.COLLECTOR_SPOOL_FSYNC_MS },
 });
 onShutdown(() => app.stop(), logger);
 await app.start();
