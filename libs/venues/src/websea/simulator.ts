@@ -596,6 +596,8 @@ export class WebseaSimulator extends SimServer {
   #recordTruth(p: PlannedPush): void {
     const known = this.#truth.get(p.lc.orderId);
     if (known && known.index >= p.index) return;
+    // WebSea numbers orders (`order_id`) as they are placed; history pages newest first by it.
+    this.#restIdOf(p.lc.orderId);
     this.#truth.set(p.lc.orderId, {
       index: p.index,
       truth: webseaTruthOf(p.lc, p.steps, p.index, { entrustTime: p.entrustTime, quirks: this.quirks, averagePriceScale: this.#avgScale }),
