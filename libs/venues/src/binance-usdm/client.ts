@@ -326,6 +326,10 @@ export class BinanceUsdmClient implements VenueClient {
       allOrdersLimit: config.allOrdersLimit,
       symbols: () => this.#symbols,
       noteSymbol: (symbol) => this.#symbols.add(symbol),
+      // An open order the poller did not know (placed during a gap, or elsewhere): follow it to its end.
+      noteOpen: (o) => {
+        this.track({ symbol: o.symbol, orderId: o.orderId, ...(o.clientOrderId ? { clientOrderId: o.clientOrderId } : {}), origin: 'state' });
+      },
       // REST and the WebSocket API share the IP's REQUEST_WEIGHT: the poller paces on what Binance reports.
       onUsedWeight: (count) =>
         this.#pacer.noteRateLimits(

@@ -59,6 +59,8 @@ export interface BinanceUsdmReconcilerDeps {
   symbols: () => Iterable<string>;
   /** a symbol seen in an answer (so later histories cover it) */
   noteSymbol: (symbol: string) => void;
+  /** an order the open-orders answer lists: the order.status poller follows it from now on (Binance pushes nothing here) */
+  noteOpen?: (order: BinanceUsdmOrder) => void;
   /** the IP's used weight Binance reports (`X-MBX-USED-WEIGHT-1M`), for the order.status poller's pacing */
   onUsedWeight?: (count: number) => void;
 }
@@ -70,6 +72,7 @@ export class BinanceUsdmReconciler implements VenueReconciler {
 
   async openOrders(io: ReconcileIO): Promise<string[]> {
     const orders = await this.#orders(io, BINANCE_USDM_REST_PATHS.openOrders, {}, BINANCE_USDM_REST_WEIGHTS.openOrdersAllSymbols);
+    for (const o of orders) this.deps.noteOpen?.(o);
     return orders.map((o) => o.orderId);
   }
 

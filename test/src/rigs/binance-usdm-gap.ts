@@ -1,0 +1,58 @@
+import { silentLogger } from '@orderstream/kit';
+import { orderKeyOf } from '@orderstream/schemas';
+import { BINANCE_USDM_SIM_INSTRUMENTS, BinanceUsdmClient, binanceUsdmExpectedCanonical, BinanceUsdmSimulator } from '@orderstream/venues';
+import type { GapRig } from './types.js';
+
+/**
+ * Binance USDⓈ-M in the gap scenario: the simulator's order book keeps moving while no client is connected (nobody
+ * polls meanwhile), serves GET /fapi/v1/openOrders, /fapi/v1/order and /fapi/v1/allOrders with signature checks and
+ * the shared IP weight, and faults them on demand (sim.restFaults). Each new order is tracked the way a downstream
+ * system does it (orders.track.v1 → client.track), so the order.status poller follows it; orders that begin and end
+ * inside a gap are never tracked: only the REST history can find them.
+ */
+export async function binanceUsdmGapRig(account: string): Promise<GapRig> {
+  const key = { apiKey: 'gap-bn-key', apiSecret: 'gap-bn-secret' };
+  const sim = await BinanceUsdmSimulator.start({ hmacKeys: [key] });
+  const client = BinanceUsdmClient.fromConfig(
+    {
+      wsUrl: sim.wsUrl,
+      restUrl: sim.restUrl,
+      ...key,
+      pollIntervalMs: 200,
+      maxRequestsPerSecond: 40,
+      burst: 20,
+      // the symbols this account trades: their history is read after every gap
+      symbols: BINANCE_USDM_SIM_INSTRUMENTS.map((i) => i.symbol),
+    },
+    { logger: silentLogger() },
+  );
+  return {
+    venue: 'binance-usdm',
+    account,
+    client,
+    reference: sim.referenceData(),
+    ready: () => sim.waitUntil(() => !sim.interrupted && sim.sockets.length > 0, 30_000, 'a WebSocket API connection'),
+    play: async (count, { intervalMs, seed }) => {
+      // randomLifecycles derives ids from the seed: each seed of the scenario gives ids never used before.
+      const lcs = sim.randomLifecycles(count, seed);
+      sim.place(lcs);
+      if (!sim.interrupted) for (const lc of lcs) client.track({ symbol: lc.symbol, orderId: lc.orderId, origin: 'track-topic' });
+      await sim.play(lcs, { intervalMs });
+    },
+    interrupt: () => {
+      sim.interrupt();
+    },
+    resume: () => sim.resume(),
+    liveOrderIds: () => sim.liveOrderIds(),
+    restFaults: sim.restFaults,
+    expected: () =>
+      new Map(
+        [...sim.truth().values()].map((t) => {
+          const e = binanceUsdmExpectedCanonical(t, account);
+          return [e.orderKey, e];
+        }),
+      ),
+    orderKeyOf: (orderId) => orderKeyOf('binance-usdm', account, orderId),
+    stop: () => sim.stop(),
+  };
+}
