@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'VENUE_CONNECTION_LOST',
   'KAFKA_UNAVAILABLE',
   'KAFKA_TOPIC_CONFIG_MISMATCH',
+  'HTTP_LISTEN_FAILED',
   'AVRO_BAD_HEADER',
   'AVRO_BAD_BODY',
   'AVRO_UNKNOWN_FINGERPRINT',
@@ -58,7 +59,7 @@ export class AppError extends Error {
 export class ConfigError extends AppError {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    super('CONFIG_INVALID', `invalid configuration (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):\n  - ${problems.join('\n  - ')}`);
     this.problems = problems;
   }
 }

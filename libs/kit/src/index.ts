@@ -6,3 +6,4 @@ export * from './retry.js';
 export * from './shutdown.js';
 export * from './decimal.js';
 export * from './time.js';
+export * from './run-main.js';

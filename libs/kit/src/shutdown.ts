@@ -9,7 +9,7 @@ export function onShutdown(stop: () => Promise<void>, logger: Logger, timeoutMs 
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
+      process.exit(130); // EXIT_CODES.INTERRUPTED
     }
     stopping = true;
     logger.info({ signal }, 'stopping');
