@@ -7,3 +7,4 @@ export * from './config.js';
 export * from './dead-letter.js';
 export * from './avro/index.js';
 export * from './groups.js';
+export * from './replay.js';

@@ -3,10 +3,12 @@ import { ConfigError } from '@orderstream/kit';
 export interface ParsedArgs {
   command: string | undefined;
   flags: Map<string, string>;
+  /** words after the command that are not flags (`tail raw`, `get <orderKey>`, `dlq list`) */
+  positionals: string[];
 }
 
 /** Flags that take no value (`--json`); present means "true". */
-export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['json']);
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['json', 'from-beginning', 'dry-run']);
 
 /**
  * `cmd --name value --name=value`; every flag takes a value, except BOOLEAN_FLAGS. Unknown flags are the caller's to
@@ -15,11 +17,12 @@ export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['json']);
 export function parseArgs(argv: string[]): ParsedArgs {
   const [command, ...rest] = argv;
   const flags = new Map<string, string>();
+  const positionals: string[] = [];
   const problems: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
     if (!arg.startsWith('--')) {
-      problems.push(`unexpected argument ${JSON.stringify(arg)}`);
+      positionals.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
@@ -35,7 +38,14 @@ export function parseArgs(argv: string[]): ParsedArgs {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { command, flags };
+  return { command, flags, positionals };
+}
+
+/** At most `max` positional words; names what they are for in the error. */
+export function onlyPositionals(positionals: string[], max: number, what: string): void {
+  if (positionals.length > max) {
+    throw new ConfigError(positionals.slice(max).map((p) => `unexpected argument ${JSON.stringify(p)}${max > 0 ? ` (${what})` : ''}`));
+  }
 }
 
 export function onlyFlags(flags: Map<string, string>, allowed: string[]): void {

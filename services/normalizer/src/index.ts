@@ -1,2 +1,3 @@
 export * from './normalize.js';
 export * from './app.js';
+export * from './dlq-replay.js';
