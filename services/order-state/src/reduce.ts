@@ -30,6 +30,9 @@ import { isTerminal, type CanonicalOrder, type Execution, type OrderState, type 
  *        executions not yet known: the trade list is on its way), the state reports the claim (filled, average,
  *        notional = filled × average; fee = the known executions' fees, a lower bound) and says so in `note`; once
  *        the executions reach it, they decide again.
+ *     d. Status and the other order fields follow rules 1, 3, 4 and 5 (there is no cumulative fill to compare in
+ *        rule 2); the last fill is the winner's own. A REST order answer has no update time of its own: its venue
+ *        time is its receipt (the order as of then), so it wins ties against the earlier pushes it has seen past.
  */
 const RANK: Record<OrderStatus, number> = {
   PENDING_NEW: 0,
