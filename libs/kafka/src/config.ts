@@ -12,6 +12,8 @@ export const kafkaEnvSchema = z.object({
   LOG_LEVEL: logLevel(),
   /** consumer group session timeout: how soon a crashed instance's partitions move to the others (≥ 6000) */
   ORDERSTREAM_SESSION_TIMEOUT_MS: intFromEnv(6_000, 300_000).default(10_000),
+  /** at start, how long to keep trying to reach the broker before exiting with KAFKA_UNAVAILABLE (exit 69) */
+  ORDERSTREAM_BROKER_WAIT_MS: intFromEnv(0, 600_000).default(30_000),
 });
 
 export type KafkaEnv = z.infer<typeof kafkaEnvSchema>;
