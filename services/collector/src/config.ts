@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, errorMessage, intFromEnv, parseConfig, type Logger } from '@orderstream/kit';
+import {
+  ConfigError, ConfigProblems, envWithoutEmpty, errorMessage, findUrlCredentials, intFromEnv, showValue, URL_CREDENTIALS_MESSAGE, type Logger,
+} from '@orderstream/kit';
 import { kafkaEnvSchema } from '@orderstream/kafka';
 import { reconcileOptionsSchema, registeredVenues, venueModule, type ReconcileOptions } from '@orderstream/venues';
 import type { CollectorAccount } from './app.js';
@@ -18,18 +20,17 @@ export const collectorEnvSchema = kafkaEnvSchema.extend({
   COLLECTOR_SPOOL_FSYNC_MS: intFromEnv(0, 60_000).default(1_000),
 });
 
+/** One entry of the accounts file; its `config` is then checked by the venue's own schema. */
+const accountEntrySchema = z.object({
+  venue: z.string({ error: 'is required (a venue id)' }),
+  account: z.string({ error: 'is required (an account name)' }).regex(/^[A-Za-z0-9._-]+$/, { error: 'may only hold letters, digits, . _ -' }),
+  config: z.record(z.string(), z.unknown(), { error: 'must be an object (the venue\'s client config)' }),
+  /** reconciliation options (libs/venues/src/reconcile.ts); defaults when absent */
+  reconcile: z.unknown().optional(),
+});
+
 const accountsFileSchema = z.object({
-  accounts: z
-    .array(
-      z.object({
-        venue: z.string(),
-        account: z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'may only hold letters, digits, . _ -' }),
-        config: z.record(z.string(), z.unknown()),
-        /** reconciliation options (libs/venues/src/reconcile.ts); defaults when absent */
-        reconcile: z.unknown().optional(),
-      }),
-    )
-    .min(1, { error: 'must list at least one account' }),
+  accounts: z.array(z.unknown(), { error: 'must be an array of accounts' }).min(1, { error: 'must list at least one account' }),
 });
 
 export interface AccountSpec {
@@ -59,47 +60,82 @@ function resolveEnvRefs(value: unknown, env: NodeJS.ProcessEnv, path: string, pr
   return value;
 }
 
-/** Parses and validates the accounts file; lists every problem in one ConfigError. */
-export function parseAccounts(json: unknown, env: NodeJS.ProcessEnv = process.env): AccountSpec[] {
-  const file = parseConfig(accountsFileSchema, json);
-  const problems: string[] = [];
-  const specs: AccountSpec[] = [];
-  const seen = new Set<string>();
-  file.accounts.forEach((a, i) => {
-    const where = `accounts[${i}]`;
-    const m = venueModule(a.venue);
-    if (!m) {
-      problems.push(`${where}.venue: unknown venue ${JSON.stringify(a.venue)} (known: ${registeredVenues().join(', ')})`);
-      return;
-    }
-    const id = `${a.venue}|${a.account}`;
-    if (seen.has(id)) problems.push(`${where}: ${id} is listed twice`);
-    seen.add(id);
-    const resolved = resolveEnvRefs(a.config, env, `${where}.config`, problems);
-    const parsed = m.clientConfigSchema.safeParse(resolved);
-    const reconcile = reconcileOptionsSchema.safeParse(a.reconcile ?? {});
-    if (!reconcile.success) {
-      for (const issue of reconcile.error.issues) problems.push(`${where}.reconcile${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
-    }
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${where}.config.${issue.path.join('.')}: ${issue.message}`);
-      return;
-    }
-    if (reconcile.success) specs.push({ venue: a.venue, account: a.account, config: parsed.data, reconcile: reconcile.data });
-  });
-  if (problems.length > 0) throw new ConfigError(problems);
+/**
+ * Parses and validates the accounts file: every account is checked (shape, venue, duplicates, env refs, the venue's
+ * own config schema, reconcile options, no credentials in URLs) and every problem of every account is reported.
+ * With `problems` given, problems are added there (with the environment's) instead of thrown.
+ */
+export function parseAccounts(json: unknown, env: NodeJS.ProcessEnv = process.env, problems?: ConfigProblems): AccountSpec[] {
+  const own = problems ?? new ConfigProblems();
+  const specs = collectAccounts(json, env, own);
+  if (!problems) own.throwIfAny();
   return specs;
 }
 
-export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env) {
-  const base = parseConfig(collectorEnvSchema, env);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(base.COLLECTOR_ACCOUNTS_FILE, 'utf8'));
-  } catch (error) {
-    throw new ConfigError([`COLLECTOR_ACCOUNTS_FILE: cannot read ${base.COLLECTOR_ACCOUNTS_FILE}: ${errorMessage(error)}`]);
+function collectAccounts(json: unknown, env: NodeJS.ProcessEnv, problems: ConfigProblems): AccountSpec[] {
+  const file = problems.check(accountsFileSchema, json);
+  if (!file) return [];
+  const specs: AccountSpec[] = [];
+  const seen = new Set<string>();
+  file.accounts.forEach((entry, i) => {
+    const where = `accounts[${i}]`;
+    // A bad field (say the account name) is reported, and the rest of the account is still checked.
+    const shaped = problems.check(accountEntrySchema, entry, where);
+    const raw = (entry !== null && typeof entry === 'object' ? entry : {}) as Record<string, unknown>;
+    if (typeof raw.venue !== 'string' || raw.config === null || typeof raw.config !== 'object' || Array.isArray(raw.config)) return;
+    const a = { venue: raw.venue, account: String(raw.account), config: raw.config as Record<string, unknown>, reconcile: raw.reconcile };
+    const m = venueModule(a.venue);
+    if (!m) problems.add(`${where}.venue`, `unknown venue ${JSON.stringify(a.venue)} (known: ${registeredVenues().join(', ')})`);
+    const id = `${a.venue}|${a.account}`;
+    if (seen.has(id)) problems.add(where, `${id} is listed twice`);
+    seen.add(id);
+    const missing: string[] = [];
+    const resolved = resolveEnvRefs(a.config, env, `${where}.config`, missing);
+    for (const p of missing) problems.list.push(p);
+    // Credentials written into any URL (http://user:secret@host) are refused: URLs get logged and published.
+    for (const path of findUrlCredentials(resolved)) problems.add(`${where}.config.${path}`, `${URL_CREDENTIALS_MESSAGE}, got ${showValue('', valueAtPath(resolved, path))}`);
+    const reconcile = problems.check(reconcileOptionsSchema, a.reconcile ?? {}, `${where}.reconcile`);
+    if (!m) return;
+    // a variable that is not set was reported above; the venue schema's "is required" for it would say it twice
+    const unset = new Set(missing.map((p) => p.slice(0, p.indexOf(':'))));
+    const parsed = problems.check(m.clientConfigSchema, resolved, `${where}.config`, (name) => unset.has(name));
+    if (shaped !== undefined && parsed !== undefined && reconcile !== undefined) specs.push({ venue: a.venue, account: a.account, config: parsed, reconcile });
+  });
+  return specs;
+}
+
+function valueAtPath(value: unknown, path: string): unknown {
+  let v = value;
+  for (const part of path.split(/\.|\[(\d+)\]/).filter((x) => x !== undefined && x !== '')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
   }
-  return { ...base, accounts: parseAccounts(json, env) };
+  return v;
+}
+
+/**
+ * All of the collector's configuration: the environment, the accounts file and every account in it. Problems of
+ * all of them are listed together in one ConfigError.
+ */
+export function loadCollectorConfig(env: NodeJS.ProcessEnv = process.env) {
+  const problems = new ConfigProblems();
+  const values = envWithoutEmpty(env);
+  const base = problems.check(collectorEnvSchema, values);
+  const file = values.COLLECTOR_ACCOUNTS_FILE;
+  let accounts: AccountSpec[] = [];
+  if (file !== undefined) {
+    let json: unknown;
+    let readable = true;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      readable = false;
+      problems.add('COLLECTOR_ACCOUNTS_FILE', `cannot read ${JSON.stringify(file)}: ${errorMessage(error)}`);
+    }
+    if (readable) accounts = parseAccounts(json, env, problems);
+  }
+  problems.throwIfAny();
+  return { ...(base as z.infer<typeof collectorEnvSchema>), accounts };
 }
 
 /** Builds each account's venue client. */

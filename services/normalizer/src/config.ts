@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { parseConfig } from '@orderstream/kit';
+import { ConfigProblems, envWithoutEmpty } from '@orderstream/kit';
 import { kafkaEnvSchema } from '@orderstream/kafka';
+import { EMPTY_REFERENCE, loadReferenceData, type ReferenceData } from '@orderstream/venues';
 
 /** Environment of the normalizer (README: "Configuration"). The only file that reads process.env. */
 export const normalizerEnvSchema = kafkaEnvSchema.extend({
@@ -9,8 +10,26 @@ export const normalizerEnvSchema = kafkaEnvSchema.extend({
   REFERENCE_DATA_FILE: z.string().min(1).optional(),
 });
 
-export type NormalizerConfig = z.infer<typeof normalizerEnvSchema>;
+export type NormalizerEnv = z.infer<typeof normalizerEnvSchema>;
+export type NormalizerConfig = NormalizerEnv & { reference: ReferenceData };
 
+/**
+ * All of the normalizer's configuration: the environment and the reference data file it names, every problem of
+ * both in one ConfigError.
+ */
 export function loadNormalizerConfig(env: NodeJS.ProcessEnv = process.env): NormalizerConfig {
-  return parseConfig(normalizerEnvSchema, env);
+  const problems = new ConfigProblems();
+  const values = envWithoutEmpty(env);
+  const base = problems.check(normalizerEnvSchema, values);
+  let reference: ReferenceData = EMPTY_REFERENCE;
+  const file = values.REFERENCE_DATA_FILE;
+  if (file !== undefined) {
+    try {
+      reference = loadReferenceData(file);
+    } catch (error) {
+      problems.absorb(error);
+    }
+  }
+  problems.throwIfAny();
+  return { ...(base as NormalizerEnv), reference };
 }

@@ -2,7 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { errorMessage, type Logger } from '@orderstream/kit';
+import { AppError, errorMessage, type Logger } from '@orderstream/kit';
+
+/** A failed listen as one clear AppError (HTTP_LISTEN_FAILED, exit 71): which address, and why in words. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): AppError {
+  const why =
+    error.code === 'EADDRINUSE' ? 'the port is already in use (another process listens on it)'
+    : error.code === 'EADDRNOTAVAIL' ? 'the address is not one of this machine\'s'
+    : error.code === 'EACCES' ? 'no permission to listen on this port'
+    : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? 'the host name does not resolve'
+    : errorMessage(error);
+  return new AppError('HTTP_LISTEN_FAILED', `query API cannot listen on ${host}:${port}: ${why} (${error.code ?? 'error'}); set ORDER_STATE_HTTP_HOST / ORDER_STATE_HTTP_PORT`, { cause: error });
+}
 import { LIVE_STATUSES, ORDER_STATUSES, TERMINAL_STATUSES, type OrderState, type OrderStatus } from '@orderstream/schemas';
 import { PROMETHEUS_CONTENT_TYPE, type QueryRoute } from './metrics.js';
 
@@ -356,9 +367,10 @@ export function createQueryServer(deps: QueryServerDeps, options: QueryServerOpt
         socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       });
       await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
+        const fail = (error: NodeJS.ErrnoException) => reject(listenError(error, host, options.port));
+        s.once('error', fail);
         s.listen(options.port, host, () => {
-          s.off('error', reject);
+          s.off('error', fail);
           resolve();
         });
       });

@@ -1,40 +1,45 @@
-import { createLogger, onShutdown } from '@orderstream/kit';
-import { createKafka, ensurePipelineTopics, orderSerdes, topicLayoutFromEnv, topicNames } from '@orderstream/kafka';
+import { createLogger, onShutdown, runMain } from '@orderstream/kit';
+import { createKafka, ensurePipelineTopics, orderSerdes, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
 import { createOrderStateApp } from './app.js';
 import { createQueryServer } from './http.js';
 import { createOrderStateMetrics, tallyOrders } from './metrics.js';
 import { loadOrderStateConfig } from './config.js';
 
-const config = loadOrderStateConfig();
-const logger = createLogger({ name: 'order-state', level: config.LOG_LEVEL });
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'orderstream-order-state', logger });
-await ensurePipelineTopics(kafka, topicLayoutFromEnv(config), logger);
-const app = createOrderStateApp({
-  kafka,
-  topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX),
-  groupId: config.ORDER_STATE_GROUP_ID,
-  serde: orderSerdes(),
-  logger,
-  sessionTimeoutMs: config.ORDERSTREAM_SESSION_TIMEOUT_MS,
-  terminalRetentionMs: config.ORDER_STATE_TERMINAL_RETENTION_MS,
-  // Never sit idle with a dead consumer: exit, and let the supervisor (compose, systemd, k8s) restart us.
-  onFatal: () => process.exit(70),
+// Exit codes: README "Configuration" → "Exit codes" (2 config, 69 Kafka unreachable at start, 70 consumer died,
+// 71 query API cannot listen).
+runMain('order-state', async () => {
+  const config = loadOrderStateConfig();
+  const logger = createLogger({ name: 'order-state', level: config.LOG_LEVEL });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'orderstream-order-state', logger });
+  const app = createOrderStateApp({
+    kafka,
+    topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX),
+    groupId: config.ORDER_STATE_GROUP_ID,
+    serde: orderSerdes(),
+    logger,
+    sessionTimeoutMs: config.ORDERSTREAM_SESSION_TIMEOUT_MS,
+    terminalRetentionMs: config.ORDER_STATE_TERMINAL_RETENTION_MS,
+    // Never sit idle with a dead consumer: exit, and let the supervisor (compose, systemd, k8s) restart us.
+    onFatal: () => process.exit(70),
+  });
+  const metrics = createOrderStateMetrics({
+    stats: app.stats,
+    ordersByStatus: () => tallyOrders(app.store.values()).byStatus,
+    ordersByVenue: () => tallyOrders(app.store.values()).byVenue,
+    ready: app.isReady,
+  });
+  const http = createQueryServer(
+    { store: app.store, isReady: app.isReady, isHealthy: app.isHealthy, metrics: metrics.render, logger, onRequest: metrics.observeRequest },
+    { host: config.ORDER_STATE_HTTP_HOST, port: config.ORDER_STATE_HTTP_PORT },
+  );
+  // The port is taken before Kafka is touched: a port in use fails at once (exit 71), not after topic setup. The API
+  // answers /healthz and /readyz (not ready) while the broker is awaited and the store is restored.
+  await http.start(); // logs its URL
+  onShutdown(async () => {
+    await app.stop();
+    await http.stop();
+  }, logger);
+  await waitForBrokers({ brokers: config.KAFKA_BROKERS, clientId: 'orderstream-order-state', logger, timeoutMs: config.ORDERSTREAM_BROKER_WAIT_MS });
+  await ensurePipelineTopics(kafka, topicLayoutFromEnv(config), logger);
+  await app.start();
 });
-const metrics = createOrderStateMetrics({
-  stats: app.stats,
-  ordersByStatus: () => tallyOrders(app.store.values()).byStatus,
-  ordersByVenue: () => tallyOrders(app.store.values()).byVenue,
-  ready: app.isReady,
-});
-const http = createQueryServer(
-  { store: app.store, isReady: app.isReady, isHealthy: app.isHealthy, metrics: metrics.render, logger, onRequest: metrics.observeRequest },
-  { host: config.ORDER_STATE_HTTP_HOST, port: config.ORDER_STATE_HTTP_PORT },
-);
-// The API answers /healthz and /readyz (not ready) while the store is restored.
-const { url } = await http.start();
-logger.info({ url }, 'query API listening');
-onShutdown(async () => {
-  await app.stop();
-  await http.stop();
-}, logger);
-await app.start();
