@@ -92,7 +92,7 @@ describe('loopringClientConfigSchema', () => {
     expect(problems).toContain('restUrl: must be an http(s) URL');
     expect(problems).toContain('wsUrl: must not carry a wsApiKey');
     expect(problems).toContain('apiKey: must not be empty');
-    expect(problems).toContain('markets.0: must be a market name like LRC-ETH');
+    expect(problems).toContain('markets[0]: must be a market name like LRC-ETH');
     expect(problems).toContain('extra');
   });
 

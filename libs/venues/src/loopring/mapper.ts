@@ -36,6 +36,15 @@ export function loopringStatus(status: string, filledSizeRaw: string): OrderStat
   return (LOOPRING_STATUS_MAP as Readonly<Record<string, OrderStatus>>)[s];
 }
 
+/**
+ * The order id of a hash: `0x` + hex in any case → lower case (REST and the docs print lower case; a relayer or a
+ * proxy that changed the case would otherwise split one order in two); any other form (the doc's decimal `"11212"`)
+ * verbatim. The reconciler names REST ids the same way.
+ */
+export function loopringOrderId(hash: string): string {
+  return /^0[xX][0-9a-fA-F]+$/.test(hash) ? hash.toLowerCase() : hash;
+}
+
 /** `LRC-ETH` → `{ base: 'LRC', quote: 'ETH' }`; any other shape (e.g. `AMM-LRC-ETH`) → undefined. */
 export function loopringMarketParts(market: string): { base: string; quote: string } | undefined {
   const m = /^([A-Za-z0-9]+)-([A-Za-z0-9]+)$/.exec(market);
@@ -160,6 +169,8 @@ function mapOrder(push: LoopringOrderPush, ctx: MapContext): CanonicalOrder {
   const feeDecimals = o.side === 'BUY' ? bd : qd;
   const fee = feeDecimals === undefined ? null : shiftDecimal(filledFee, feeDecimals);
 
+  // Push and REST must name an order alike: a hex hash in any case becomes lower case (the raw text is in extras).
+  const orderId = loopringOrderId(o.hash);
   const createdAt = timeField('data.createdAt', o.createdAt, o.hash);
   // The order's own update time; the model lists `updateAt`, the doc example lacks it: then the push time `ts`
   // (pushes are sent on change, so it is the venue's time of the change as published).
@@ -182,13 +193,14 @@ function mapOrder(push: LoopringOrderPush, ctx: MapContext): CanonicalOrder {
   put('validSince', o.validSince);
   put('validUntil', o.validUntil);
   if (push.topic.market !== null && push.topic.market !== o.market) put('topicMarket', push.topic.market);
+  if (orderId !== o.hash) put('hash', o.hash);
   for (const [k, v] of Object.entries(o.other)) extras[k] = v;
 
   return {
-    orderKey: orderKeyOf('loopring', ctx.account, o.hash),
+    orderKey: orderKeyOf('loopring', ctx.account, orderId),
     venue: 'loopring',
     account: ctx.account,
-    orderId: o.hash,
+    orderId,
     clientOrderId: o.clientOrderId,
     venueSymbol: o.market,
     symbol: parts ? `${parts.base}/${parts.quote}` : null,

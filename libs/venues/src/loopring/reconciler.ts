@@ -1,5 +1,6 @@
 import { VenueError, type Secret } from '@orderstream/kit';
 import type { LiveOrderRef, ReconcileIO, RestAnswer, RestCall, VenueReconciler } from '../types.js';
+import { loopringOrderId } from './mapper.js';
 import { LOOPRING_ORDER_NOT_FOUND, LOOPRING_REST_PATHS, type LoopringRestApi } from './rest.js';
 
 /**
@@ -183,5 +184,5 @@ function refused(code: number, message: string, what: string, httpStatus: number
 function hashOf(o: unknown): string | undefined {
   if (o === null || typeof o !== 'object') return undefined;
   const h = (o as { hash?: unknown }).hash;
-  return typeof h === 'string' ? h : typeof h === 'number' ? String(h) : undefined;
+  return typeof h === 'string' ? loopringOrderId(h) : typeof h === 'number' ? String(h) : undefined;
 }

@@ -139,6 +139,15 @@ describe('v2 REST (LRV2 getOrders / getOrderDetail)', () => {
     expect(strip(viaRest.orders[0] as CanonicalOrder)).toEqual(strip(viaPush.orders[0] as CanonicalOrder));
   });
 
+  it('names an upper-case hex hash like the push does (lower case), keeping the text in extras', () => {
+    const f = loopringRestFixture('v2-order-detail-doc');
+    const r = loopringMapper.map(f.text.replace(DOC_HASH, DOC_HASH.toUpperCase().replace('0X', '0x')), ctxFor(f.path));
+    if (r.kind !== 'orders') throw new Error('expected orders');
+    expect(r.orders[0]?.orderId).toBe(DOC_HASH);
+    expect(r.orders[0]?.orderKey).toBe(`loopring|acc-1|${DOC_HASH}`);
+    expect(r.orders[0]?.extras.hash).toBe(DOC_HASH.toUpperCase().replace('0X', '0x'));
+  });
+
   it('skips error envelopes with the code and message', () => {
     expect(mapFixture('err-v2-107003-order-does-not-exist')).toEqual({ kind: 'skipped', what: 'REST error code 107003 (Order does not exist)' });
     expect(mapFixture('err-v2-104002-invalid-apikey')).toEqual({ kind: 'skipped', what: 'REST error code 104002 (Invalid ApiKey)' });
