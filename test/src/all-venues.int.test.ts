@@ -15,7 +15,7 @@ import { createOrderStateApp, type OrderStateApp } from '@orderstream/order-stat
 import { uniqueName, waitFor } from '@orderstream/testing';
 import { testBrokers } from '@orderstream/testing/vitest';
 import { binanceUsdmRig } from './rigs/binance-usdm.js';
-import { bsxRig } from './rigs/bsx.js';
+import { bsxRig, type BsxRig } from './rigs/bsx.js';
 import { loopringRig } from './rigs/loopring.js';
 import { pickChecked, type VenueRig } from './rigs/types.js';
 import { webseaRig } from './rigs/websea.js';
@@ -28,6 +28,7 @@ describe('all venues end to end', () => {
   let kafka: Kafka;
   let topics: TopicNames;
   let rigs: VenueRig[] = [];
+  let bsx: BsxRig;
   let collector: CollectorApp;
   let normalizer: NormalizerApp;
   let orderState: OrderStateApp;
@@ -39,8 +40,9 @@ describe('all venues end to end', () => {
     const prefix = `${uniqueName('e2e-all')}.`;
     topics = topicNames(prefix);
     await ensurePipelineTopics(kafka, { prefix, rawPartitions: 3, orderPartitions: 4, profile: 'test' });
+    bsx = await bsxRig('perps', LIFECYCLES, 14);
     rigs = await Promise.all([
-      xtRig('main', LIFECYCLES, 11), webseaRig('spot', LIFECYCLES, 12), loopringRig('dex', LIFECYCLES, 13), bsxRig('perps', LIFECYCLES, 14),
+      xtRig('main', LIFECYCLES, 11), webseaRig('spot', LIFECYCLES, 12), loopringRig('dex', LIFECYCLES, 13), Promise.resolve(bsx),
       binanceUsdmRig('futures', LIFECYCLES, 15),
     ]);
     const reference: ReferenceData = Object.assign({}, ...rigs.map((r) => r.reference));
@@ -94,14 +96,22 @@ describe('all venues end to end', () => {
     await Promise.all(rigs.map((r) => r.play()));
     await converge('after play');
 
-    // Second act: BSX drops the connection and finishes orders meanwhile; its fresh snapshot lacks them.
+    // Second act: BSX drops the connection and finishes orders meanwhile; its fresh snapshot lacks them, and the
+    // reconciliation after the resubscribe reads their real outcome over REST.
     let affected = 0;
     for (const rig of rigs) affected += (await rig.disrupt?.()) ?? 0;
     expect(affected).toBeGreaterThan(1);
+    const unseen = bsx.finishedUnseen();
+    expect(unseen.length).toBeGreaterThan(0);
     const expected = await converge('after reconnect');
-    const closed = [...expected.values()].filter((e) => e.status === 'CLOSED_UNKNOWN');
-    expect(closed.length).toBeGreaterThan(0);
-    for (const [key, e] of expected) if (e.status === 'CLOSED_UNKNOWN') expect(orderState.store.get(key)?.note).toMatch(/final status unknown/);
+    // No CLOSED_UNKNOWN: every order that finished while the stream was down ends with the venue's own outcome.
+    expect([...orderState.store.values()].filter((s) => s.order.status === 'CLOSED_UNKNOWN').map((s) => s.order.orderKey)).toEqual([]);
+    for (const id of unseen) {
+      const key = `bsx|perps|${id}`;
+      const want = expected.get(key);
+      expect(want?.status, key).toMatch(/^(FILLED|CANCELED|REJECTED|EXPIRED)$/);
+      expect(orderState.store.get(key)?.order.status, key).toBe(want?.status);
+    }
 
     // What a downstream reader of the topic sees (commit markers land just after commit() returns: poll).
     await waitForStateTopic(kafka, topics, expected, 60_000);
