@@ -215,13 +215,13 @@ export function gapScenario(makeRig: (account: string) => Promise<GapRig>, optio
         const original = new Map([...orderState.store.entries()].map(([key, s]) => [key, JSON.stringify(pickChecked(s.order))]));
         const differ = () => [...original].filter(([key, v]) => JSON.stringify(pickChecked(s2.store.get(key)?.order ?? {})) !== v);
         await waitFor(() => differ().length === 0 && s2.store.size === original.size, {
-          timeoutMs: 60_000, intervalMs: 250, description: `the replayed state to equal the live one (${original.size} orders)`,
+          timeoutMs: 150_000, intervalMs: 250, description: `the replayed state to equal the live one (${original.size} orders)`,
         }).catch((error: unknown) => {
           throw new Error(`${String(error)}; ${differ().length} differ, replayed ${s2.store.size} of ${original.size}, e.g. ${JSON.stringify(differ()[0])}`);
         });
       } finally {
         await Promise.all([n2.stop(), s2.stop()]);
       }
-    });
+    }, 180_000);
   });
 }
