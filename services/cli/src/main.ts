@@ -1,4 +1,4 @@
-import { ConfigError, isAppError } from '@orderstream/kit';
+import { ConfigError, ConfigProblems, envWithoutEmpty, host, intFromEnv, runMain } from '@orderstream/kit';
 import { onlyFlags, parseArgs } from './args.js';
 import { normalizeCommand } from './normalize-command.js';
 
@@ -21,6 +21,21 @@ usage:
   orderstream help
 `;
 
+/**
+ * Checks the flags a command takes (ports, hosts) and, where given, the command's environment; every problem of
+ * both in one ConfigError (exit 2). Returns the flags' parsed values.
+ */
+function checkFlags(flags: Map<string, string>, checks: { port?: { min: number }; host?: boolean }, more?: (p: ConfigProblems) => void) {
+  const problems = new ConfigProblems();
+  let port: number | undefined;
+  let hostValue: string | undefined;
+  if (checks.port && flags.has('port')) port = problems.check(intFromEnv(checks.port.min, 65_535), flags.get('port'), '--port');
+  if (checks.host && flags.has('host')) hostValue = problems.check(host(), flags.get('host'), '--host');
+  more?.(problems);
+  problems.throwIfAny();
+  return { port, host: hostValue };
+}
+
 async function main(argv: string[]): Promise<number> {
   const { command, flags } = parseArgs(argv);
   switch (command) {
@@ -37,19 +52,25 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'demo': {
       onlyFlags(flags, ['port']);
+      const { port } = checkFlags(flags, { port: { min: 1 } });
       const { runDemo } = await import('./demo.js');
       // Exit explicitly: a client that failed to stop must not keep the demo alive after Ctrl-C.
-      return exitWith(await runDemo({ port: flags.has('port') ? Number(flags.get('port')) : undefined }));
+      return exitWith(await runDemo({ port }));
     }
     case 'broker': {
       onlyFlags(flags, ['port', 'data-dir']);
+      const { port } = checkFlags(flags, { port: { min: 1 } });
       const { runBroker } = await import('./broker-command.js');
-      return runBroker({ port: flags.has('port') ? Number(flags.get('port')) : undefined, dataDir: flags.get('data-dir') });
+      return runBroker({ port, dataDir: flags.get('data-dir') });
     }
     case 'simulate': {
       onlyFlags(flags, ['venue', 'port', 'host']);
-      const { simulateCommand } = await import('./simulate-command.js');
-      return simulateCommand({ venue: flags.get('venue'), port: flags.has('port') ? Number(flags.get('port')) : undefined, host: flags.get('host') });
+      const { simulateCommand, simulateEnvSchema } = await import('./simulate-command.js');
+      const { port, host: h } = checkFlags(flags, { port: { min: 0 }, host: true }, (p) => {
+        if (flags.get('venue') !== 'xt') p.add('--venue', `must be one of: xt, got ${JSON.stringify(flags.get('venue') ?? null)}`);
+        p.check(simulateEnvSchema, envWithoutEmpty(process.env));
+      });
+      return simulateCommand({ venue: flags.get('venue'), port, host: h });
     }
     case 'ensure-topics': {
       onlyFlags(flags, []);
@@ -75,14 +96,6 @@ function exitWith(code: number): never {
   process.exit(code);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof ConfigError) process.stderr.write(`orderstream: ${error.message}\n`);
-    else if (isAppError(error)) process.stderr.write(`orderstream: [${error.code}] ${error.message}\n`);
-    else process.stderr.write(`orderstream: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
-  },
-);
+// Exit codes: README "Configuration" → "Exit codes" (2 configuration or usage, 3 ensure-topics differences,
+// 69 Kafka unreachable).
+runMain('orderstream', () => main(process.argv.slice(2)));

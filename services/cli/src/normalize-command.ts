@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { ConfigError, nowEpochMicros } from '@orderstream/kit';
+import { ConfigProblems, nowEpochMicros } from '@orderstream/kit';
 import { normalizeFrame } from '@orderstream/normalizer';
-import { loadReferenceData, registeredVenues, venueModule, type VenueId } from '@orderstream/venues';
+import { EMPTY_REFERENCE, loadReferenceData, registeredVenues, venueModule, type ReferenceData, type VenueId } from '@orderstream/venues';
 
 export interface NormalizeCommandOptions {
   venue: string | undefined;
@@ -23,12 +23,19 @@ export interface NormalizeCommandOptions {
 export async function normalizeCommand(options: NormalizeCommandOptions): Promise<number> {
   const venue = options.venue;
   const m = venue ? venueModule(venue) : undefined;
+  // --venue and --reference are checked together: every problem in one ConfigError
+  const problems = new ConfigProblems();
   if (!venue || !m) {
-    throw new ConfigError([
-      `--venue ${venue === undefined ? 'is required' : `${JSON.stringify(venue)} is not a known venue`} (known: ${registeredVenues().join(', ')})`,
-    ]);
+    problems.add('--venue', `${venue === undefined ? 'is required' : `must be a known venue, got ${JSON.stringify(venue)}`} (known: ${registeredVenues().join(', ')})`);
   }
-  const reference = loadReferenceData(options.referenceFile);
+  let reference: ReferenceData = EMPTY_REFERENCE;
+  try {
+    reference = loadReferenceData(options.referenceFile);
+  } catch (error) {
+    problems.absorb(error);
+  }
+  problems.throwIfAny();
+  if (!venue || !m) throw new Error('unreachable: --venue checked');
   const account = options.account ?? 'cli';
   let line = 0;
   let dead = 0;

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { ConfigError, intFromEnv, parseConfig, sleep } from '@orderstream/kit';
+import { ConfigProblems, envWithoutEmpty, intFromEnv, sleep } from '@orderstream/kit';
 import { XtSimulator } from '@orderstream/venues';
 
-const envSchema = z.object({
+/** The simulator's environment (credentials it accepts, lifecycles per round). */
+export const simulateEnvSchema = z.object({
   XT_SIM_API_KEY: z.string().min(1).default('sim-api-key'),
   XT_SIM_API_SECRET: z.string().min(1).default('sim-api-secret'),
   SIM_LIFECYCLES_PER_ROUND: intFromEnv(1, 1000).default(4),
@@ -14,8 +15,11 @@ const envSchema = z.object({
  * XT_SIM_API_SECRET.
  */
 export async function simulateCommand(options: { venue?: string | undefined; port?: number | undefined; host?: string | undefined }): Promise<number> {
-  if (options.venue !== 'xt') throw new ConfigError([`--venue must be one of: xt (got ${JSON.stringify(options.venue)})`]);
-  const env = parseConfig(envSchema, process.env);
+  const problems = new ConfigProblems();
+  if (options.venue !== 'xt') problems.add('--venue', `must be one of: xt, got ${JSON.stringify(options.venue ?? null)}`);
+  const env = problems.check(simulateEnvSchema, envWithoutEmpty(process.env));
+  problems.throwIfAny();
+  if (!env) throw new Error('unreachable: configuration checked');
   const sim = await XtSimulator.start({
     apiKey: env.XT_SIM_API_KEY,
     apiSecret: env.XT_SIM_API_SECRET,
