@@ -141,15 +141,18 @@ describe('binanceUsdmClientConfigSchema', () => {
       wsUrl: 'https://x',
       reconnectBeforeMs: 24 * 60 * 60 * 1000,
       recvWindowMs: 60_001,
+      restUrl: 'ftp://x',
       track: [{ symbol: 'BTCUSDT', orderId: 2 ** 53 + 2 }, { symbol: 'BTCUSDT' }, { symbol: 'btc', orderId: '1' }],
       extra: 1,
     });
     expect(p).toContain('wsUrl: must be an ws(s) URL');
     expect(p).toContain('reconnectBeforeMs: must be below 24 h');
     expect(p).toContain('recvWindowMs: must be at most 60000');
-    expect(p).toContain('track.0.orderId: must be a string of digits: a JSON number above 2^53 has already lost digits');
-    expect(p).toContain('track.1: needs orderId or clientOrderId');
-    expect(p).toContain('track.2.symbol');
+    expect(p).toContain('restUrl: must be an http(s) URL');
+    // paths as the kit's config problems print them (track[0].orderId)
+    expect(p).toContain('track[0].orderId: must be a string of digits: a JSON number above 2^53 has already lost digits');
+    expect(p).toContain('track[1]: needs orderId or clientOrderId');
+    expect(p).toContain('track[2].symbol');
     expect(p).toContain('extra');
   });
 });

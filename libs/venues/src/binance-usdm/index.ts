@@ -1,6 +1,14 @@
 export * from './frames.js';
 export * from './mapper.js';
 export * from './client.js';
+export {
+  BINANCE_USDM_HISTORY_RETENTION_MS,
+  BINANCE_USDM_HISTORY_WINDOW_MS,
+  BINANCE_USDM_REST_RATE_LIMIT,
+  BINANCE_USDM_REST_WEIGHTS,
+  BinanceUsdmReconciler,
+  type BinanceUsdmReconcilerDeps,
+} from './reconciler.js';
 export * from './lifecycles.js';
 export * from './simulator.js';
 export * from './fixtures.js';

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, VenueError } from '@orderstream/kit';
 import { EMPTY_REFERENCE } from '../reference.js';
@@ -190,6 +191,19 @@ describe('BinanceUsdmReconciler against the simulator', () => {
     expect(s.stats().weightInWindow).toBe(BINANCE_USDM_REST_WEIGHTS.openOrdersAllSymbols + 2 * BINANCE_USDM_REST_WEIGHTS.order + hist.length * BINANCE_USDM_REST_WEIGHTS.allOrders);
     // the mapper maps exactly what was published
     for (const p of published.filter((x) => x.status === 200)) expect(() => binanceUsdmMapper.map(p.body, restCtx(p))).not.toThrow();
+  });
+
+  it('signs with an Ed25519 key as well (base64 signature, URL-encoded); a wrong key pair is refused with -1022', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const other = generateKeyPairSync('ed25519').privateKey;
+    const pem = (k: typeof privateKey) => k.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const s = await BinanceUsdmSimulator.start({ hmacKeys: [], ed25519Keys: [{ apiKey: KEY, publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString() }] });
+    cleanups.push(() => s.stop());
+    const lcs = s.randomLifecycles(3, 51);
+    s.place(lcs);
+    const ed = (key: typeof privateKey) => BinanceUsdmClient.fromConfig({ wsUrl: s.wsUrl, restUrl: s.restUrl, apiKey: KEY, ed25519PrivateKeyPem: pem(key) });
+    expect((await ed(privateKey).reconciler.openOrders(io([]))).sort()).toEqual(s.liveOrderIds().sort());
+    expect(await ed(other).reconciler.openOrders(io([])).catch((e: unknown) => e)).toMatchObject({ code: 'VENUE_REST_REFUSED', details: { venueCode: -1022 } });
   });
 
   it('history reads every order when pages are full: a full page is split in two halves by time', async () => {
