@@ -91,6 +91,8 @@ export class BsxClient implements VenueClient {
    * `subscribed` (the orders ack or the snapshot), the default ready event.
    */
   readonly reconciler: VenueReconciler | undefined;
+  /** Reconciliation starts once the orders subscription is confirmed (ack or snapshot): nothing falls between. */
+  readonly readyEvent = 'subscribed' as const;
 
   readonly #config: BsxClientConfig;
   readonly #nowNs: () => string;

@@ -112,6 +112,16 @@ describe('BsxSimulator REST endpoints', () => {
   });
 });
 
+describe('BsxClient reconciler option', () => {
+  it('has a reconciler only with restUrl, and refuses a restUrl that is not http(s)', () => {
+    expect(BsxClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws', apiKey: KEY, apiSecret: SECRET }).reconciler).toBeUndefined();
+    const c = BsxClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws', restUrl: 'https://api.bsx.exchange', apiKey: KEY, apiSecret: SECRET });
+    expect(c.reconciler).toBeInstanceOf(BsxReconciler);
+    expect(c.readyEvent).toBe('subscribed'); // the orders ack or the snapshot
+    expect(() => BsxClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws', restUrl: 'ftp://x', apiKey: KEY, apiSecret: SECRET })).toThrow(/restUrl/);
+  });
+});
+
 describe('BsxReconciler against the simulator', () => {
   it('open orders, detail and history: signed with the key pair, no secret in the request info, every answer published', async () => {
     const s = await sim();

@@ -95,7 +95,10 @@ describe('BSX REST answers → canonical orders (ctx.rest set)', () => {
       const r = f.rest && f.rest.status === 200 ? bsxMapper.map(f.text, restCtx(f.name)) : undefined;
       return r?.kind === 'orders' ? r.orders.map((o) => o.venueStatus) : [];
     }));
-    expect([...words].sort()).toEqual(['DONE', 'OPEN', 'STOP_ACCEPTED']); // PENDING: never seen in a REST example (it is live: WS fixtures cover it)
+    expect([...words].sort()).toEqual(['DONE', 'OPEN', 'PENDING', 'STOP_ACCEPTED']);
+    expect(orders('doc-order-detail-pending').map((o) => [o.status, o.venueStatus, o.createdAt, o.extras.created_at_ts])).toEqual([
+      ['PENDING_NEW', 'PENDING', 1_719_319_688_307_036, '1719319688307036691'],
+    ]);
   });
 
   it('an error envelope inside a 2xx answer is skipped, saying what it was', () => {
