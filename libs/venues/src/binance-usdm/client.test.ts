@@ -559,3 +559,13 @@ describe('connection housekeeping', () => {
     expect(h.c.idleTimeoutMs).toBe(420_000);
   });
 });
+
+describe('restUrl', () => {
+  it('defaults to the REST host that goes with wsUrl: production, testnet, else the same origin (a simulator)', async () => {
+    const { binanceUsdmRestUrlFor } = await import('./client.js');
+    expect(binanceUsdmRestUrlFor('wss://ws-fapi.binance.com/ws-fapi/v1')).toBe('https://fapi.binance.com');
+    expect(binanceUsdmRestUrlFor('wss://testnet.binancefuture.com/ws-fapi/v1')).toBe('https://testnet.binancefuture.com');
+    expect(binanceUsdmRestUrlFor('ws://127.0.0.1:4567/ws-fapi/v1')).toBe('http://127.0.0.1:4567');
+    expect(binanceUsdmRestUrlFor('wss://proxy.example:8443/ws-fapi/v1')).toBe('https://proxy.example:8443');
+  });
+});

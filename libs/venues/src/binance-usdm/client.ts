@@ -17,6 +17,18 @@ import { binanceUsdmOrderStatusRequest, createBinanceUsdmSigner, ed25519PrivateK
 
 /** Production REST API (USDⓈ-M general info): the reconciliation's open orders, order and history calls. */
 export const BINANCE_USDM_REST_URL = 'https://fapi.binance.com';
+/**
+ * The REST API that goes with a WebSocket API URL, when `restUrl` is not configured: Binance's production and testnet
+ * hosts map to their REST hosts (PROTOCOLS.md 5.1); any other host (a simulator, a proxy) serves REST on the same
+ * origin, ws → http, wss → https.
+ */
+export function binanceUsdmRestUrlFor(wsUrl: string): string {
+  const u = new URL(wsUrl);
+  if (u.hostname === 'ws-fapi.binance.com') return BINANCE_USDM_REST_URL;
+  if (u.hostname === 'testnet.binancefuture.com') return 'https://testnet.binancefuture.com';
+  return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+}
+
 /** Production WebSocket API endpoint (USDⓈ-M WebSocket API General Info). */
 export const BINANCE_USDM_WS_URL = 'wss://ws-fapi.binance.com/ws-fapi/v1';
 /** "A single connection to the API is only valid for 24 hours" (WebSocket API General Info). */
@@ -95,7 +107,7 @@ export const binanceUsdmClientConfigSchema = z
     /** WebSocket API, e.g. wss://ws-fapi.binance.com/ws-fapi/v1 (testnet: wss://testnet.binancefuture.com/ws-fapi/v1) */
     wsUrl: urlWithScheme(['ws:', 'wss:'], 'ws(s)'),
     /** REST API for reconciliation (open orders, order, history), e.g. https://fapi.binance.com (testnet: https://testnet.binancefuture.com) */
-    restUrl: urlWithScheme(['http:', 'https:'], 'http(s)').default(BINANCE_USDM_REST_URL).transform((u) => u.replace(/\/+$/, '')),
+    restUrl: urlWithScheme(['http:', 'https:'], 'http(s)').transform((u) => u.replace(/\/+$/, '')).optional(),
     apiKey: secretString(),
     /** HMAC-SHA256 key's secret */
     apiSecret: secretString().optional(),
@@ -317,7 +329,7 @@ export class BinanceUsdmClient implements VenueClient {
     this.heartbeat = { intervalMs: config.tickMs, beat: (io) => this.#beat(io) };
     for (const s of config.symbols) this.#symbols.add(s);
     this.reconciler = new BinanceUsdmReconciler({
-      restUrl: config.restUrl,
+      restUrl: config.restUrl ?? binanceUsdmRestUrlFor(config.wsUrl),
       apiKey: () => config.apiKey.reveal(),
       signer: this.#signer,
       recvWindowMs: config.restRecvWindowMs,
