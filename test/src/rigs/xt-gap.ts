@@ -33,10 +33,8 @@ function inPieces(lcs: readonly XtLifecycle[]): XtLifecycle[] {
  */
 export async function xtGapRig(account: string): Promise<GapRig> {
   const sim = await XtSimulator.start({ apiKey: 'gap-xt-key', apiSecret: 'gap-xt-secret' });
-  const client = new XtClient(
-    xtClientConfigSchema.parse({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: 'gap-xt-key', apiSecret: 'gap-xt-secret' }),
-    { logger: silentLogger() },
-  );
+  const accountConfig = { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: 'gap-xt-key', apiSecret: 'gap-xt-secret' };
+  const client = new XtClient(xtClientConfigSchema.parse(accountConfig), { logger: silentLogger() });
   const reference = sim.referenceData();
   sim.faults.duplicateRate = 0.1;
   sim.faults.reorder = 0.2;
@@ -44,6 +42,7 @@ export async function xtGapRig(account: string): Promise<GapRig> {
     venue: 'xt',
     account,
     client,
+    accountConfig,
     reference,
     ready: () => sim.waitForSubscribers(1, 30_000),
     play: async (count, { intervalMs, seed }) => {
