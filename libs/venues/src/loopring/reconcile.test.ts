@@ -153,6 +153,26 @@ describe('LoopringReconciler against the simulator', () => {
     }
   });
 
+  it('asks for waiting orders with the open ones; without `waiting` when the relayer refuses it (100001)', async () => {
+    for (const refuseWaitingFilter of [false, true]) {
+      const s = await sim({ refuseWaitingFilter });
+      const lcs = lifecycles(s, 8, 12).map((lc, i) => ({ ...lc, waitingFirst: i < 3 }));
+      s.placeOrders(lcs);
+      const waiting = lcs.slice(0, 3).map((lc) => lc.hash);
+      const published: { request: string; status: number; body: string }[] = [];
+      const r = reconciler(s);
+      const open = await r.openOrders(restIO(published));
+      if (refuseWaitingFilter) {
+        expect(open.sort()).toEqual(s.liveOrderIds().filter((h) => !waiting.includes(h)).sort());
+        expect(published.filter((p) => p.body.includes('100001'))).toHaveLength(1);
+        expect(published.filter((p) => p.request.includes('waiting'))).toHaveLength(1);
+      } else {
+        expect(open.sort()).toEqual(s.liveOrderIds().sort());
+        expect(published.every((p) => p.request.includes('status=processing%2Ccancelling%2Cwaiting'))).toBe(true);
+      }
+    }
+  });
+
   it('v3: same ids; falls back to the other generation once when the configured one answers 404', async () => {
     const s = await sim({ restApis: ['v3'] });
     await s.play(lifecycles(s, 5, 6));

@@ -19,8 +19,14 @@ export const LOOPRING_REST_RATE_LIMITS: Readonly<Record<LoopringRestApi, { capac
   v2: { capacity: 3, refillPerSec: 3 },
   v3: { capacity: 5, refillPerSec: 5 },
 };
-/** `status` filter of the open-orders query: the live statuses the filter documents (`waiting` is not among them). */
-export const LOOPRING_OPEN_STATUS_FILTER = 'processing,cancelling';
+/**
+ * `status` filter of the open-orders query: every live status. `waiting` is a documented order status but not among
+ * the filter's documented values; a relayer that refuses it (100001 "Invalid parameter") is asked again without it
+ * (LOOPRING_OPEN_STATUS_FILTER_DOCUMENTED), and the reconciler remembers.
+ */
+export const LOOPRING_OPEN_STATUS_FILTER = 'processing,cancelling,waiting';
+export const LOOPRING_OPEN_STATUS_FILTER_DOCUMENTED = 'processing,cancelling';
+const INVALID_PARAMETER = 100001;
 /** A runaway guard: no account pages through more than this many pages of one query. */
 const MAX_PAGES = 10_000;
 
@@ -47,6 +53,8 @@ export class LoopringReconciler implements VenueReconciler {
   #api: LoopringRestApi;
   /** the other generation was tried after a 404 (once per reconciler) */
   #switched = false;
+  /** false once the relayer refused `waiting` in the status filter */
+  #waitingFilter = true;
 
   constructor(config: LoopringReconcilerConfig) {
     this.#cfg = config;
@@ -64,7 +72,15 @@ export class LoopringReconciler implements VenueReconciler {
 
   async openOrders(io: ReconcileIO): Promise<string[]> {
     const ids: string[] = [];
-    for (const market of this.#cfg.markets) ids.push(...(await this.#allPages(io, { market, status: LOOPRING_OPEN_STATUS_FILTER })));
+    for (const market of this.#cfg.markets) {
+      try {
+        ids.push(...(await this.#allPages(io, { market, status: this.#waitingFilter ? LOOPRING_OPEN_STATUS_FILTER : LOOPRING_OPEN_STATUS_FILTER_DOCUMENTED })));
+      } catch (error) {
+        if (!this.#waitingFilter || !(error instanceof VenueError) || error.details.venueCode !== INVALID_PARAMETER) throw error;
+        this.#waitingFilter = false;
+        ids.push(...(await this.#allPages(io, { market, status: LOOPRING_OPEN_STATUS_FILTER_DOCUMENTED })));
+      }
+    }
     return [...new Set(ids)];
   }
 

@@ -84,6 +84,8 @@ export interface LoopringSimulatorOptions {
   accountId?: number;
   /** REST API generations served (`/api/v2/orders`…, `/api/v3/orders`…); default both */
   restApis?: readonly LoopringRestApi[];
+  /** refuse `waiting` in the orders `status` filter with 100001, as a relayer holding to the documented values might; default false */
+  refuseWaitingFilter?: boolean;
 }
 
 export interface LoopringPlayOptions {
@@ -195,6 +197,7 @@ export class LoopringSimulator extends SimServer {
   readonly #truth = new Map<string, { index: number; truth: LoopringOrderTruth }>();
   readonly #accountId: number;
   readonly #restApis: ReadonlySet<LoopringRestApi>;
+  readonly #filterStatuses: ReadonlySet<string>;
   /**
    * Fault knobs of the REST order endpoints (rate limit, server error, orders it cannot tell about), checked first in
    * each of them. Loopring documents HTTP 429 for a rate limit (REST_APIS.md) but no body; the bodies are ours.
@@ -238,6 +241,7 @@ export class LoopringSimulator extends SimServer {
     this.#rng = seededRng(options.seed ?? 1);
     this.#accountId = options.accountId ?? 10010;
     this.#restApis = new Set(options.restApis ?? ['v2', 'v3']);
+    this.#filterStatuses = new Set([...FILTER_STATUSES, ...(options.refuseWaitingFilter ? [] : ['waiting'])]);
     this.faults = { ...NO_FAULTS, ...options.faults };
     checkFaultKnobs(this.faults);
     this.quirks = { ...LOOPRING_NO_QUIRKS, ...options.quirks };
@@ -507,7 +511,7 @@ export class LoopringSimulator extends SimServer {
     const statusFilter = req.query.get('status');
     const statuses = statusFilter ? new Set(statusFilter.split(',').map((x) => x.trim())) : undefined;
     const side = req.query.get('side');
-    if (limit === undefined || offset === undefined || start === undefined || end === undefined || (side && side !== 'BUY' && side !== 'SELL') || (statuses && [...statuses].some((x) => !FILTER_STATUSES.has(x)))) {
+    if (limit === undefined || offset === undefined || start === undefined || end === undefined || (side && side !== 'BUY' && side !== 'SELL') || (statuses && [...statuses].some((x) => !this.#filterStatuses.has(x)))) {
       return fail(100001);
     }
     const market = req.query.get('market');
@@ -721,7 +725,7 @@ function base62(length: number): string {
 
 /** Statuses of an order still alive at the relayer. */
 const LIVE_STATUSES: ReadonlySet<string> = new Set(['waiting', 'processing', 'cancelling']);
-/** Allowable values of the `status` filter (LRV2/LRV3 getOrders). */
+/** Allowable values of the `status` filter (LRV2/LRV3 getOrders); `waiting` is accepted too unless refuseWaitingFilter. */
 const FILTER_STATUSES: ReadonlySet<string> = new Set(['processing', 'processed', 'failed', 'cancelled', 'cancelling', 'expired']);
 
 const REST_ROUTES = new Map<string, { api: LoopringRestApi; endpoint: 'orders' | 'order' }>(
