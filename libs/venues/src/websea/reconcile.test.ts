@@ -130,6 +130,16 @@ function plainIO(): ReconcileIO & { calls: RestCall[]; answers: { request: RestC
   };
 }
 
+describe('WebseaClient.reconciler', () => {
+  it('exists only with restUrl, with the documented rate limit as its bucket', () => {
+    expect(WebseaClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws/v1/spot/order', token: TOKEN, secretKey: SECRET }).reconciler).toBeUndefined();
+    const c = WebseaClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws/v1/spot/order', restUrl: 'https://oapi.websea.com', token: TOKEN, secretKey: SECRET });
+    expect(c.reconciler?.rateLimit).toEqual({ capacity: 10, refillPerSec: 5 });
+    expect(c.readyEvent).toBeUndefined(); // ready once subscribed (the default)
+    expect(() => WebseaClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws/v1/spot/order', restUrl: 'ftp://x', token: TOKEN, secretKey: SECRET })).toThrow(/restUrl: must be an http\(s\) URL/);
+  });
+});
+
 describe('WebseaReconciler', () => {
   const config = (sim: WebseaSimulator, pageLimit?: number) => () => ({
     restUrl: sim.httpUrl, token: TOKEN, secretKey: SECRET, signatureSort: 'bytewise' as const, historyMaxPages: 50, ...(pageLimit ? { pageLimit } : {}),
