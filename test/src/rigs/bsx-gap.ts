@@ -18,10 +18,8 @@ import type { GapRig } from './types.js';
  */
 export async function bsxGapRig(account: string): Promise<GapRig> {
   const sim = await BsxSimulator.start({ apiKey: 'gap-bsx-key', apiSecret: 'gap-bsx-secret' });
-  const client = BsxClient.fromConfig(
-    { wsUrl: sim.wsUrl, restUrl: sim.httpUrl, apiKey: 'gap-bsx-key', apiSecret: 'gap-bsx-secret' },
-    { logger: silentLogger() },
-  );
+  const accountConfig = { wsUrl: sim.wsUrl, restUrl: sim.httpUrl, apiKey: 'gap-bsx-key', apiSecret: 'gap-bsx-secret' };
+  const client = BsxClient.fromConfig(accountConfig, { logger: silentLogger() });
   sim.faults.duplicateRate = 0.1;
   sim.multiOrderRate = 0.3;
   const seeds = new Set<number>();
@@ -31,6 +29,7 @@ export async function bsxGapRig(account: string): Promise<GapRig> {
     venue: 'bsx',
     account,
     client,
+    accountConfig,
     reference: {},
     ready: () => sim.waitForSubscribers(1, 30_000),
     play: async (count, { intervalMs, seed }) => {
