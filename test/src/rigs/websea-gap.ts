@@ -28,15 +28,14 @@ function inMoreExecutions(lc: WebseaLifecycle): WebseaLifecycle {
  */
 export async function webseaGapRig(account: string): Promise<GapRig> {
   const sim = await WebseaSimulator.start({ token: 'gap-websea-token', secretKey: 'gap-websea-secret', binaryFrames: true });
-  const client = WebseaClient.fromConfig(
-    { wsUrl: sim.wsUrl, restUrl: sim.httpUrl, token: 'gap-websea-token', secretKey: 'gap-websea-secret' },
-    { logger: silentLogger() },
-  );
+  const accountConfig = { wsUrl: sim.wsUrl, restUrl: sim.httpUrl, token: 'gap-websea-token', secretKey: 'gap-websea-secret' };
+  const client = WebseaClient.fromConfig(accountConfig, { logger: silentLogger() });
   sim.faults.duplicateRate = 0.1;
   return {
     venue: 'websea',
     account,
     client,
+    accountConfig,
     reference: {},
     ready: () => sim.waitForSubscribers(1, 30_000),
     play: async (count, { intervalMs, seed }) => {
