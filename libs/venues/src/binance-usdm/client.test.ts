@@ -569,3 +569,51 @@ describe('restUrl', () => {
     expect(binanceUsdmRestUrlFor('wss://proxy.example:8443/ws-fapi/v1')).toBe('https://proxy.example:8443');
   });
 });
+
+describe('after a gap', () => {
+  /** A NEW answer with a client order id of its own (the same client id on every answer would make them one order). */
+  const answerOwn = (r: Req) => answer({ ...r, clientOrderId: `c-${r.orderId}` });
+
+  it('every tracked order is due at once after a reconnect, and the pacer spreads them within the budget', async () => {
+    const h = setup({ pollIntervalMs: 3_600_000, maxRequestsPerSecond: 5, burst: 5, tickMs: 100 });
+    const ids = Array.from({ length: 20 }, (_, i) => String(9_007_199_254_740_993n + BigInt(i)));
+    for (const orderId of ids) h.c.track({ symbol: 'BTCUSDT', orderId, origin: 'track-topic' });
+    await h.connect();
+    const first: Req[] = [];
+    for (let i = 0; i < 50 && first.length < ids.length; i++) {
+      for (const r of h.newRequests()) {
+        first.push(r);
+        h.c.onFrame(answerOwn(r), h.io); // NEW: next poll in an hour
+      }
+      h.clock.advance(100);
+      h.beat();
+    }
+    expect(new Set(first.map((r) => r.orderId))).toEqual(new Set(ids));
+    h.clock.advance(10_000);
+    h.beat();
+    expect(h.newRequests()).toEqual([]); // nothing due for an hour
+
+    await h.connect(); // a reconnect after a gap
+    const burst = h.newRequests();
+    expect(burst).toHaveLength(5); // the bucket's capacity, at once
+    const again = [...burst];
+    for (const r of burst) h.c.onFrame(answerOwn(r), h.io);
+    for (let i = 0; i < 50 && again.length < ids.length; i++) {
+      h.clock.advance(100);
+      h.beat();
+      const sent = h.newRequests();
+      expect(sent.length).toBeLessThanOrEqual(1); // 5 per second = one per 100 ms tick
+      for (const r of sent) {
+        again.push(r);
+        h.c.onFrame(answerOwn(r), h.io);
+      }
+    }
+    expect(new Set(again.map((r) => r.orderId))).toEqual(new Set(ids)); // every order polled again within ~3 s
+  });
+
+  it('has a reconciler with the documented REST budget and is ready once connected', () => {
+    const h = setup();
+    expect(h.c.readyEvent).toBe('connected');
+    expect(h.c.reconciler.rateLimit).toEqual({ capacity: 80, refillPerSec: 20 });
+  });
+});
