@@ -27,36 +27,48 @@ const FORMAT = 1;
 export const MAX_BODY = 256 * 1024 * 1024;
 
 export function encodeFrame(record: SpoolRecord): Buffer {
-  const key = Buffer.from(record.key, 'utf8');
-  const headers: [Buffer, Buffer][] = [];
-  for (const [name, v] of Object.entries(record.headers)) {
+  // Two passes (sizes, then bytes written in place) so that a record costs one allocation.
+  const headers: [string, string | Buffer][] = [];
+  let body = 1 + 4 + Buffer.byteLength(record.key, 'utf8') + 4 + record.value.length + 2;
+  for (const name in record.headers) {
+    const v = record.headers[name];
     if (v === undefined) continue;
-    for (const one of Array.isArray(v) ? v : [v]) headers.push([Buffer.from(name, 'utf8'), Buffer.isBuffer(one) ? one : Buffer.from(one, 'utf8')]);
+    const nameLength = Buffer.byteLength(name, 'utf8');
+    if (nameLength > 0xffff) throw new RangeError('header name longer than 65535 bytes');
+    for (const one of Array.isArray(v) ? v : [v]) {
+      headers.push([name, one]);
+      body += 2 + nameLength + 4 + (typeof one === 'string' ? Buffer.byteLength(one, 'utf8') : one.length);
+    }
   }
   if (headers.length > 0xffff) throw new RangeError(`a spool record holds at most 65535 headers, got ${headers.length}`);
-  let body = 1 + 4 + key.length + 4 + record.value.length + 2;
-  for (const [n, v] of headers) {
-    if (n.length > 0xffff) throw new RangeError('header name longer than 65535 bytes');
-    body += 2 + n.length + 4 + v.length;
-  }
   if (body > MAX_BODY) throw new RangeError(`spool record of ${body} bytes exceeds ${MAX_BODY}`);
   const buf = Buffer.allocUnsafe(FRAME_PREFIX + body);
   let at = FRAME_PREFIX;
   at = buf.writeUInt8(FORMAT, at);
-  at = buf.writeUInt32BE(key.length, at);
-  at += key.copy(buf, at);
+  at = writeString32(buf, at, record.key);
   at = buf.writeUInt32BE(record.value.length, at);
   at += record.value.copy(buf, at);
   at = buf.writeUInt16BE(headers.length, at);
-  for (const [n, v] of headers) {
-    at = buf.writeUInt16BE(n.length, at);
-    at += n.copy(buf, at);
-    at = buf.writeUInt32BE(v.length, at);
-    at += v.copy(buf, at);
+  for (const [name, v] of headers) {
+    const n = buf.write(name, at + 2, 'utf8');
+    buf.writeUInt16BE(n, at);
+    at += 2 + n;
+    if (typeof v === 'string') at = writeString32(buf, at, v);
+    else {
+      at = buf.writeUInt32BE(v.length, at);
+      at += v.copy(buf, at);
+    }
   }
   buf.writeUInt32BE(body, 0);
   buf.writeUInt32BE(crc32(buf.subarray(FRAME_PREFIX)), 4);
   return buf;
+}
+
+/** u32 BE byte length, then the UTF-8 bytes; returns the next offset. */
+function writeString32(buf: Buffer, at: number, text: string): number {
+  const n = buf.write(text, at + 4, 'utf8');
+  buf.writeUInt32BE(n, at);
+  return at + 4 + n;
 }
 
 export type DecodeResult =
@@ -84,8 +96,8 @@ export function decodeFrame(buf: Buffer, at = 0): DecodeResult {
     p += keyLength;
     const valueLength = body.readUInt32BE(p);
     p += 4;
-    // A copy: the read buffer is reused.
-    const value = Buffer.from(body.subarray(p, p + valueLength));
+    // Views, not copies: every read allocates its own buffer, which lives as long as the batch.
+    const value = body.subarray(p, p + valueLength);
     p += valueLength;
     const count = body.readUInt16BE(p);
     p += 2;
@@ -97,7 +109,7 @@ export function decodeFrame(buf: Buffer, at = 0): DecodeResult {
       p += nameLength;
       const vLength = body.readUInt32BE(p);
       p += 4;
-      const v = Buffer.from(body.subarray(p, p + vLength));
+      const v = body.subarray(p, p + vLength);
       p += vLength;
       const prev = headers[name];
       headers[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];

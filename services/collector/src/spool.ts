@@ -59,7 +59,9 @@ interface Segment {
 
 const POSITION_FILE = 'published';
 const LOCK_FILE = 'LOCK';
-const READ_CHUNK = 1024 * 1024;
+/** bytes read from a segment at a time */
+const READ_CHUNK = 256 * 1024;
+const READ_MAX_BYTES = 1024 * 1024;
 
 function segmentName(base: number): string {
   return `${String(base).padStart(20, '0')}.seg`;
@@ -181,7 +183,7 @@ export class Spool {
    * Reads records from `from` (a record boundary: `published` or a previous `next`) up to the tail: at most
    * `maxRecords` records and about `maxBytes` bytes (at least one record).
    */
-  read(from: number, maxRecords = 500, maxBytes = READ_CHUNK): SpoolReadResult {
+  read(from: number, maxRecords = 500, maxBytes = READ_MAX_BYTES): SpoolReadResult {
     this.#assertOpen();
     const records: SpoolRecord[] = [];
     let at = from;
@@ -198,7 +200,7 @@ export class Spool {
         continue;
       }
       const fd = this.#readerFor(seg.base);
-      const want = Math.min(segEnd - at, Math.max(maxBytes - bytes, FRAME_PREFIX));
+      const want = Math.min(segEnd - at, READ_CHUNK, Math.max(maxBytes - bytes, FRAME_PREFIX));
       let buf = Buffer.allocUnsafe(want);
       let got = readSync(fd, buf, 0, want, at - seg.base);
       let off = 0;
