@@ -98,8 +98,9 @@ describe('LoopringSimulator REST order endpoints', () => {
 });
 
 /** A ReconcileIO over the simulator that keeps every published answer, as the collector would. */
-function restIO(published: { request: string; status: number; body: string }[]): ReconcileIO {
+function restIO(published: { request: string; status: number; body: string }[], fetchHook?: typeof globalThis.fetch): ReconcileIO {
   return createRestIO({
+    ...(fetchHook ? { fetch: fetchHook } : {}),
     bucket: new TokenBucket(100, 100),
     publish: (body, request, status) => published.push({ request, status, body: body.toString('utf8') }),
     event: () => undefined,
@@ -151,6 +152,23 @@ describe('LoopringReconciler against the simulator', () => {
       const want = loopringExpectedCanonical(t, 'acc', s.referenceData());
       expect(mapped.get(t.hash)).toMatchObject({ status: want.status, filledQuantity: want.filledQuantity, createdAt: want.createdAt, fee: want.fee, averagePrice: want.averagePrice });
     }
+  });
+
+  it('pages overlap, so orders finishing while paging never push an open one out of sight', async () => {
+    const s = await sim({ markets: [{ market: 'LRC-ETH', baseDecimals: 18, quoteDecimals: 18, price: '0.00012345', priceDecimals: 8, sizeDecimals: 2 }] });
+    const lcs = lifecycles(s, 30, 13).map((lc, i) => ({ ...lc, waitingFirst: false, createdAt: 1_765_000_000_000 + i }));
+    s.placeOrders(lcs);
+    let calls = 0;
+    const hook: typeof globalThis.fetch = async (input, init) => {
+      const answer = await fetch(input, init);
+      // after the first page, its three newest orders finish: the newest-first open list moves up by three
+      if (++calls === 1) s.placeOrders(lcs.slice(27), 99);
+      return answer;
+    };
+    const published: { request: string; status: number; body: string }[] = [];
+    const open = await reconciler(s, { pageSize: 12 }).openOrders(restIO(published, hook));
+    expect(lcs.slice(0, 27).map((lc) => lc.hash).filter((h) => !open.includes(h))).toEqual([]);
+    expect(published.map((p) => parseRestRequest(p.request).params.offset)).toEqual(['0', '7', '14', '21']);
   });
 
   it('asks for waiting orders with the open ones; without `waiting` when the relayer refuses it (100001)', async () => {

@@ -27,6 +27,8 @@ export const LOOPRING_REST_RATE_LIMITS: Readonly<Record<LoopringRestApi, { capac
 export const LOOPRING_OPEN_STATUS_FILTER = 'processing,cancelling,waiting';
 export const LOOPRING_OPEN_STATUS_FILTER_DOCUMENTED = 'processing,cancelling';
 const INVALID_PARAMETER = 100001;
+/** Entries each page repeats of the previous one (pages of more than 10), against orders leaving the list while paging. */
+const PAGE_OVERLAP = 5;
 /** A runaway guard: no account pages through more than this many pages of one query. */
 const MAX_PAGES = 10_000;
 
@@ -101,11 +103,14 @@ export class LoopringReconciler implements VenueReconciler {
   async #allPages(io: ReconcileIO, filter: Record<string, string>): Promise<string[]> {
     const ids: string[] = [];
     const limit = this.#cfg.pageSize;
+    // An order leaving the list while we page (an open order that fills) moves the rest up by one: consecutive
+    // pages overlap by a few entries (ids are de-duplicated) rather than let an open order slip between two pages.
+    const overlap = limit > 10 ? PAGE_OVERLAP : 0;
     for (let offset = 0, page = 0; page < MAX_PAGES; page++) {
       const p = await this.#page(io, { ...filter, limit: String(limit), offset: String(offset) });
       ids.push(...p.ids);
-      offset += p.count;
-      if (p.count === 0 || p.count < limit || (p.totalNum !== null && offset >= p.totalNum)) return ids;
+      if (p.count === 0 || p.count < limit || (p.totalNum !== null && offset + p.count >= p.totalNum)) return [...new Set(ids)];
+      offset += p.count - overlap;
     }
     throw new VenueError('VENUE_REST_REFUSED', `Loopring orders: more than ${MAX_PAGES} pages for ${JSON.stringify(filter)}`);
   }
