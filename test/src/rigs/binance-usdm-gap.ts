@@ -13,23 +13,22 @@ import type { GapRig } from './types.js';
 export async function binanceUsdmGapRig(account: string): Promise<GapRig> {
   const key = { apiKey: 'gap-bn-key', apiSecret: 'gap-bn-secret' };
   const sim = await BinanceUsdmSimulator.start({ hmacKeys: [key] });
-  const client = BinanceUsdmClient.fromConfig(
-    {
-      wsUrl: sim.wsUrl,
-      restUrl: sim.restUrl,
-      ...key,
-      pollIntervalMs: 200,
-      maxRequestsPerSecond: 40,
-      burst: 20,
-      // the symbols this account trades: their history is read after every gap
-      symbols: BINANCE_USDM_SIM_INSTRUMENTS.map((i) => i.symbol),
-    },
-    { logger: silentLogger() },
-  );
+  const accountConfig = {
+    wsUrl: sim.wsUrl,
+    restUrl: sim.restUrl,
+    ...key,
+    pollIntervalMs: 200,
+    maxRequestsPerSecond: 40,
+    burst: 20,
+    // the symbols this account trades: their history is read after every gap
+    symbols: BINANCE_USDM_SIM_INSTRUMENTS.map((i) => i.symbol),
+  };
+  const client = BinanceUsdmClient.fromConfig(accountConfig, { logger: silentLogger() });
   return {
     venue: 'binance-usdm',
     account,
     client,
+    accountConfig,
     reference: sim.referenceData(),
     ready: () => sim.waitUntil(() => !sim.interrupted && sim.sockets.length > 0, 30_000, 'a WebSocket API connection'),
     play: async (count, { intervalMs, seed }) => {
