@@ -42,8 +42,11 @@ export function loopringStatus(status: string, filledSizeRaw: string): OrderStat
  * verbatim. The reconciler names REST ids the same way.
  */
 export function loopringOrderId(hash: string): string {
-  return /^0[xX][0-9a-fA-F]+$/.test(hash) ? hash.toLowerCase() : hash;
+  // hot path: a hash already in lower case (the usual form) is answered by one scan that finds nothing
+  return UPPER_HEX_RE.test(hash) && HEX_HASH_RE.test(hash) ? hash.toLowerCase() : hash;
 }
+const UPPER_HEX_RE = /[A-FX]/;
+const HEX_HASH_RE = /^0[xX][0-9a-fA-F]+$/;
 
 /** `LRC-ETH` → `{ base: 'LRC', quote: 'ETH' }`; any other shape (e.g. `AMM-LRC-ETH`) → undefined. */
 export function loopringMarketParts(market: string): { base: string; quote: string } | undefined {
