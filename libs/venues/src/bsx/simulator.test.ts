@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { nowEpochNanos } from '@orderstream/kit';
 import type { SimLogEntry } from '../sim/server.js';
+import { TestSocket } from '../sim/test-client.js';
 import { parseBsxFrame, type BsxOrder } from './frames.js';
 import { bsxMapper } from './mapper.js';
 import { bsxExpectedCanonical, bsxExpectedSeen, type BsxLifecycle } from './lifecycles.js';
@@ -21,74 +22,24 @@ async function start(options: BsxSimulatorOptions = {}): Promise<BsxSimulator> {
   return sim;
 }
 
-/** A bare WebSocket client that records every text frame and its close. */
-class Raw {
-  readonly messages: string[] = [];
-  closed: { code: number } | undefined;
-  readonly #waiters = new Set<() => void>();
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      this.messages.push(d.toString());
-      this.#wake();
-    });
-    ws.on('close', (code) => {
-      this.closed = { code };
-      this.#wake();
-    });
-  }
-  static async open(url: string): Promise<Raw> {
-    const ws = new WebSocket(url);
-    sockets.push(ws);
-    const raw = new Raw(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return raw;
-  }
-  send(text: string) {
-    this.ws.send(text);
-  }
-  #wake() {
-    for (const w of [...this.#waiters]) w();
-  }
-  until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          this.#waiters.delete(check);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages.slice(-5))}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
-  }
-  async nth(n: number): Promise<string> {
-    await this.until(() => this.messages.length >= n, `message #${n}`);
-    return this.messages[n - 1] as string;
-  }
-  /** Orders frames received, parsed. */
-  orderFrames() {
-    return this.messages.filter((m) => m.includes('"channel":"orders"') && m.includes('"data"')).map((m) => {
-      const f = parseBsxFrame(m);
-      if (f.kind !== 'orders') throw new Error(m);
-      return f;
-    });
-  }
+/** A bare WebSocket client that records every text frame and its close (`closed` is `{ code }`). */
+const openRaw = (url: string) => TestSocket.open(url, { track: sockets });
+
+/** Orders frames received, parsed. */
+function orderFrames(raw: TestSocket) {
+  return raw.messages.filter((m) => m.includes('"channel":"orders"') && m.includes('"data"')).map((m) => {
+    const f = parseBsxFrame(m);
+    if (f.kind !== 'orders') throw new Error(m);
+    return f;
+  });
 }
 
 const auth = (opts: { key?: string; secret?: string; ts?: string } = {}) =>
   bsxAuthFrame(opts.key ?? 'sim-api-key', opts.secret ?? 'sim-api-secret', opts.ts ?? nowEpochNanos());
 
 /** Connected, authenticated and subscribed; returns the socket after the snapshot arrived. */
-async function subscribed(sim: BsxSimulator): Promise<Raw> {
-  const raw = await Raw.open(sim.wsUrl);
+async function subscribed(sim: BsxSimulator): Promise<TestSocket> {
+  const raw = await openRaw(sim.wsUrl);
   await raw.nth(1);
   raw.send(auth());
   expect(await raw.nth(2)).toBe('{"channel":"auth","type":"authenticated"}');
@@ -103,7 +54,7 @@ const ctx = { venue: 'bsx' as const, account: 'acc', receivedAt: 1, source: { to
 describe('connection and authentication', () => {
   it('sends the connection id first; answers {"op":"ping"} with {"type":"pong"}', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     expect(JSON.parse(await raw.nth(1))).toEqual({ type: 'message', connection_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     raw.send('{"op":"ping"}');
     expect(await raw.nth(2)).toBe('{"type":"pong"}');
@@ -118,7 +69,7 @@ describe('connection and authentication', () => {
     ['timestamp not digits, unknown key (time is checked first, as in the doc transcript)', { key: 'secret-key-here', ts: '12345' }, /^timestamp should be closed/],
   ] as const)('%s → {"channel":"auth","type":"error",…,"code":400}', async (_what, opts, message) => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     await raw.nth(1);
     raw.send(auth(opts));
     const reply = JSON.parse(await raw.nth(2)) as { channel: string; type: string; message: string; code: number };
@@ -131,12 +82,12 @@ describe('connection and authentication', () => {
 
   it('a wider timestampWindowMs admits the 100.85 s drift; clockOffsetMs moves the simulator clock', async () => {
     const sim = await start({ timestampWindowMs: 200_000 });
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     await raw.nth(1);
     raw.send(auth({ ts: (BigInt(nowEpochNanos()) - 100_854_776_000n).toString() }));
     expect(await raw.nth(2)).toBe('{"channel":"auth","type":"authenticated"}');
     const skewed = await start({ clockOffsetMs: 90_000 });
-    const r2 = await Raw.open(skewed.wsUrl);
+    const r2 = await openRaw(skewed.wsUrl);
     await r2.nth(1);
     r2.send(auth());
     expect(JSON.parse(await r2.nth(2))).toMatchObject({ type: 'error', message: expect.stringMatching(/^timestamp should be closed/) });
@@ -144,7 +95,7 @@ describe('connection and authentication', () => {
 
   it('sub orders without auth → 401; a second auth after success results in nothing', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     await raw.nth(1);
     raw.send('{"op":"sub","channel":"orders"}');
     expect(await raw.nth(2)).toBe('{"channel":"orders","type":"error","message":"not authenticated","code":401}');
@@ -158,7 +109,7 @@ describe('connection and authentication', () => {
 
   it('public channels are acked (and fed nothing); unknown channels get the documented 400', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     await raw.nth(1);
     raw.send('{"op":"sub","channel":"trades","product":"BTC-PERP"}');
     expect(await raw.nth(2)).toBe('{"channel":"trades","product":"BTC-PERP","type":"subscribed"}');
@@ -170,8 +121,8 @@ describe('connection and authentication', () => {
 
   it('closes a socket idle for idleTimeoutMs; pings keep it open', async () => {
     const sim = await start({ idleTimeoutMs: 150 });
-    const idle = await Raw.open(sim.wsUrl);
-    const busy = await Raw.open(sim.wsUrl);
+    const idle = await openRaw(sim.wsUrl);
+    const busy = await openRaw(sim.wsUrl);
     const pinger = setInterval(() => busy.send('{"op":"ping"}'), 40);
     try {
       await idle.until(() => idle.closed !== undefined, 'idle close');
@@ -185,7 +136,7 @@ describe('connection and authentication', () => {
 
   it('announceShutdown(): the documented bye message, then a close', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     await raw.nth(1);
     expect(sim.announceShutdown()).toBe(1);
     expect(JSON.parse(await raw.nth(2))).toEqual({ type: 'message', message: 'bye - service is shutting down' });
@@ -195,12 +146,12 @@ describe('connection and authentication', () => {
 
   it('dropConnections() terminates sockets (1006); refuseConnections(true) drops new ones at once', async () => {
     const sim = await start();
-    const a = await Raw.open(sim.wsUrl);
+    const a = await openRaw(sim.wsUrl);
     expect(sim.dropConnections()).toBe(1);
     await a.until(() => a.closed !== undefined, 'close');
     expect(a.closed?.code).toBe(1006);
     sim.refuseConnections(true);
-    const b = await Raw.open(sim.wsUrl);
+    const b = await openRaw(sim.wsUrl);
     await b.until(() => b.closed !== undefined, 'refused');
     expect(b.messages).toEqual([]);
     expect(sim.stats().connectionsRefused).toBe(1);
@@ -208,7 +159,7 @@ describe('connection and authentication', () => {
 
   it('serves only /ws', async () => {
     const sim = await start();
-    await expect(Raw.open(sim.wsUrl.replace('/ws', '/stream'))).rejects.toThrow(/404/);
+    await expect(openRaw(sim.wsUrl.replace('/ws', '/stream'))).rejects.toThrow(/404/);
   });
 });
 
@@ -225,8 +176,8 @@ describe('orders: snapshot, updates, truth', () => {
     const raw = await subscribed(sim);
     const report = await sim.play(script);
     expect(report).toEqual({ planned: 12, sent: 12, multiOrderFrames: 0, duplicates: 0, deliveries: 12, undelivered: 0 });
-    await raw.until(() => raw.orderFrames().length >= 13, '12 updates');
-    const updates = raw.orderFrames().slice(1);
+    await raw.until(() => orderFrames(raw).length >= 13, '12 updates');
+    const updates = orderFrames(raw).slice(1);
     expect(updates.map((f) => f.orders.map((o: BsxOrder) => `${o.id.slice(-1)}:${o.status}:${o.filledSize}:${o.cancelRequested}`).join())).toEqual([
       '1:PENDING:0:false', '2:PENDING:0:false', '3:PENDING:0:false', '4:STOP_ACCEPTED:0:false',
       '1:OPEN:0:false', '2:OPEN:0:false', '3:OPEN:0:false',
@@ -255,7 +206,7 @@ describe('orders: snapshot, updates, truth', () => {
     const sim = await start();
     await sim.play(script); // nobody subscribed: the venue state moves on anyway
     const raw = await subscribed(sim);
-    const snap = raw.orderFrames()[0];
+    const snap = orderFrames(raw)[0];
     expect(snap?.type).toBe('snapshot');
     expect(snap?.orders.map((o) => [o.id, o.status, o.filledSize, o.lastTrades])).toEqual([
       [script[2]!.id, 'OPEN', '3', []],
@@ -272,13 +223,13 @@ describe('orders: snapshot, updates, truth', () => {
     const sim = await start();
     const first = await subscribed(sim);
     await sim.play(script);
-    await first.until(() => first.orderFrames().length >= 13, 'all updates');
+    await first.until(() => orderFrames(first).length >= 13, 'all updates');
     expect(sim.finishWhileDisconnected([script[2]!.id], 'fill')).toEqual([script[2]!.id]);
     await first.until(() => first.closed !== undefined, 'drop');
-    expect(first.orderFrames().some((f) => f.orders.some((o) => o.id === script[2]!.id && o.status === 'DONE'))).toBe(false);
+    expect(orderFrames(first).some((f) => f.orders.some((o) => o.id === script[2]!.id && o.status === 'DONE'))).toBe(false);
 
     const second = await subscribed(sim);
-    expect(second.orderFrames()[0]?.orders.map((o) => o.id)).toEqual([script[3]!.id]);
+    expect(orderFrames(second)[0]?.orders.map((o) => o.id)).toEqual([script[3]!.id]);
     const t = sim.truth().get(script[2]!.id);
     expect(t).toMatchObject({ finishedUnseen: true, order: { status: 'DONE', filled_size: '8' }, seen: { status: 'OPEN', filled_size: '3' } });
     expect(bsxExpectedCanonical(t!, 'acc')).toMatchObject({ status: 'FILLED', filledQuantity: '8' });
@@ -288,8 +239,8 @@ describe('orders: snapshot, updates, truth', () => {
 
     // finishing with a subscriber present is seen
     expect(sim.finishOrders('all-live', 'cancel')).toEqual([script[3]!.id]);
-    await second.until(() => second.orderFrames().length >= 2, 'the cancel');
-    expect(second.orderFrames()[1]?.orders[0]).toMatchObject({ status: 'DONE', cancelReason: 'TPSL order canceled due to position closed' });
+    await second.until(() => orderFrames(second).length >= 2, 'the cancel');
+    expect(orderFrames(second)[1]?.orders[0]).toMatchObject({ status: 'DONE', cancelReason: 'TPSL order canceled due to position closed' });
     expect(sim.truth().get(script[3]!.id)?.finishedUnseen).toBe(false);
     expect(() => sim.finishOrders([script[3]!.id], 'cancel')).toThrow(/already DONE/);
     expect(() => sim.finishOrders(['nope'], 'cancel')).toThrow(/unknown order/);
@@ -301,8 +252,8 @@ describe('orders: snapshot, updates, truth', () => {
     const lifecycles = sim.randomLifecycles(12, 5);
     const report = await sim.play(lifecycles);
     expect(report.multiOrderFrames).toBeGreaterThan(0);
-    await raw.until(() => raw.orderFrames().length >= report.sent + 1, 'all frames');
-    const frames = raw.orderFrames().slice(1);
+    await raw.until(() => orderFrames(raw).length >= report.sent + 1, 'all frames');
+    const frames = orderFrames(raw).slice(1);
     expect(frames.reduce((n, f) => n + f.orders.length, 0)).toBe(report.planned);
     for (const f of frames) {
       expect(f.orders.length).toBeLessThanOrEqual(3);
@@ -318,7 +269,7 @@ describe('orders: snapshot, updates, truth', () => {
     const raw = await subscribed(sim);
     const report = await sim.play(script.slice(0, 2));
     expect(report.duplicates).toBe(report.planned);
-    await raw.until(() => raw.orderFrames().length >= report.sent + 1, 'all frames');
+    await raw.until(() => orderFrames(raw).length >= report.sent + 1, 'all frames');
     const updates = raw.messages.filter((m) => m.includes('"type":"update"'));
     for (let i = 0; i < updates.length; i += 2) expect(updates[i]).toBe(updates[i + 1]);
     expect(sim.truth().get(script[0]!.id)?.order.status).toBe('DONE');
@@ -329,9 +280,9 @@ describe('orders: snapshot, updates, truth', () => {
     const raw = await subscribed(sim);
     const lifecycles = sim.randomLifecycles(20, 11);
     const report = await sim.play(lifecycles);
-    await raw.until(() => raw.orderFrames().length >= report.sent + 1, 'all frames');
+    await raw.until(() => orderFrames(raw).length >= report.sent + 1, 'all frames');
     const byOrder = new Map<string, string[]>();
-    for (const f of raw.orderFrames().slice(1)) for (const o of f.orders) byOrder.set(o.id, [...(byOrder.get(o.id) ?? []), o.filledSize]);
+    for (const f of orderFrames(raw).slice(1)) for (const o of f.orders) byOrder.set(o.id, [...(byOrder.get(o.id) ?? []), o.filledSize]);
     for (const [, seq] of byOrder) for (let i = 1; i < seq.length; i++) expect(Number(seq[i])).toBeGreaterThanOrEqual(Number(seq[i - 1]));
     for (const t of sim.truth().values()) expect(t.finishedUnseen).toBe(false);
   });
@@ -348,7 +299,7 @@ describe('orders: snapshot, updates, truth', () => {
     const playing = sim.play(script.slice(1, 2), { waitForSubscriberMs: 5_000 });
     const raw = await subscribed(sim);
     expect((await playing).undelivered).toBe(0);
-    await raw.until(() => raw.orderFrames().length >= 5, '4 updates');
+    await raw.until(() => orderFrames(raw).length >= 5, '4 updates');
   });
 
   it('injectMalformed sends the exact returned text, and the mapper gives each its code', async () => {
@@ -373,7 +324,7 @@ describe('orders: snapshot, updates, truth', () => {
     const sim = await start({ log: (e) => log.push(e) });
     const raw = await subscribed(sim);
     await sim.play(script.slice(1, 2));
-    await raw.until(() => raw.orderFrames().length >= 5, 'updates');
+    await raw.until(() => orderFrames(raw).length >= 5, 'updates');
     expect(log.find((e) => e.direction === 'in')?.text).toContain('"op":"auth"');
     expect(log.filter((e) => e.note === 'update').map((e) => e.text)).toEqual(raw.messages.filter((m) => m.includes('"type":"update"')));
     expect(log.map((e) => e.note)).toEqual(expect.arrayContaining(['connection-id', 'authenticated', 'ack', 'snapshot']));

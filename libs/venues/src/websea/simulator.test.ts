@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { FrameError } from '@orderstream/kit';
 import { EMPTY_REFERENCE } from '../reference.js';
 import type { SimLogEntry } from '../sim/server.js';
+import { TestSocket } from '../sim/test-client.js';
 import { webseaMapper } from './mapper.js';
 import { webseaLifecycleSteps, webseaOrderFrameText, type WebseaLifecycle } from './lifecycles.js';
 import { webseaNonce, webseaSubscribeSignature } from './sign.js';
@@ -25,61 +26,8 @@ async function start(options: WebseaSimulatorOptions = {}): Promise<WebseaSimula
   return sim;
 }
 
-/** A bare WebSocket client that records every message (text or binary) and its close. */
-class Raw {
-  readonly messages: string[] = [];
-  readonly binary: boolean[] = [];
-  closed: { code: number } | undefined;
-  readonly #waiters = new Set<() => void>();
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (d: WebSocket.RawData, isBinary: boolean) => {
-      this.messages.push(Buffer.isBuffer(d) ? d.toString('utf8') : Buffer.from(d as ArrayBuffer).toString('utf8'));
-      this.binary.push(isBinary);
-      this.#wake();
-    });
-    ws.on('close', (code) => {
-      this.closed = { code };
-      this.#wake();
-    });
-  }
-  static async open(url: string): Promise<Raw> {
-    const ws = new WebSocket(url);
-    sockets.push(ws);
-    const raw = new Raw(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return raw;
-  }
-  send(value: unknown) {
-    this.ws.send(typeof value === 'string' ? value : JSON.stringify(value));
-  }
-  #wake() {
-    for (const w of [...this.#waiters]) w();
-  }
-  until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          this.#waiters.delete(check);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages.slice(-5))}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
-  }
-  async nth(n: number): Promise<unknown> {
-    await this.until(() => this.messages.length >= n, `message #${n}`);
-    return JSON.parse(this.messages[n - 1] as string);
-  }
-}
+/** A bare WebSocket client that records every message (text or binary, `binary[]` says which) and its close (`{ code }`). */
+const openRaw = (url: string) => TestSocket.open(url, { track: sockets });
 
 function sub(over: Record<string, unknown> = {}, opts: { secret?: string; nonce?: string; order?: 'bytewise' | 'case-insensitive'; opChannel?: boolean } = {}) {
   const nonce = opts.nonce ?? webseaNonce();
@@ -99,9 +47,9 @@ const errorReply = (errno: number, errmsg: string, op = 'sub', channel = 'order'
 describe('subscribe and authentication', () => {
   it('a correctly signed sub is acked in the documented shape', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(sub());
-    expect(await raw.nth(1)).toEqual({ errno: 0, errmsg: 'success', op: 'sub', channel: 'order' });
+    expect(await raw.json(1)).toEqual({ errno: 0, errmsg: 'success', op: 'sub', channel: 'order' });
     expect(raw.messages[0]).toBe('{"errno":0,"errmsg":"success","op":"sub","channel":"order"}');
     await sim.waitForSubscribers(1, 2_000);
     expect(sim.stats()).toMatchObject({ subscribers: 1, connectionsAccepted: 1, noncesSeen: 1 });
@@ -117,9 +65,9 @@ describe('subscribe and authentication', () => {
     ['unknown token → 20522', { token: 'someone-else' }, {}, 20522, 'not getting the current user'],
   ])('%s', async (_what, over, opts, errno, errmsg) => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(sub(over, opts));
-    expect(await raw.nth(1)).toEqual(errorReply(errno, errmsg));
+    expect(await raw.json(1)).toEqual(errorReply(errno, errmsg));
     expect(sim.subscriberCount).toBe(0);
     expect(sim.stats().rejections[errno]).toBe(1);
     expect(raw.closed).toBeUndefined(); // the socket stays open; the client decides
@@ -128,14 +76,14 @@ describe('subscribe and authentication', () => {
   it('a nonce is single use: the same signed sub again → 20519 (on another socket too)', async () => {
     const sim = await start();
     const msg = sub();
-    const a = await Raw.open(sim.wsUrl);
+    const a = await openRaw(sim.wsUrl);
     a.send(msg);
-    expect(await a.nth(1)).toMatchObject({ errno: 0 });
-    const b = await Raw.open(sim.wsUrl);
+    expect(await a.json(1)).toMatchObject({ errno: 0 });
+    const b = await openRaw(sim.wsUrl);
     b.send(msg);
-    expect(await b.nth(1)).toEqual(errorReply(20519, 'the nonce has been used'));
+    expect(await b.json(1)).toEqual(errorReply(20519, 'the nonce has been used'));
     a.send(msg);
-    expect(await a.nth(2)).toEqual(errorReply(20519, 'the nonce has been used'));
+    expect(await a.json(2)).toEqual(errorReply(20519, 'the nonce has been used'));
   });
 
   it('signatureSort "either" accepts the Java sample\'s case-insensitive order; op/channel signing is a knob', async () => {
@@ -143,46 +91,46 @@ describe('subscribe and authentication', () => {
     const token = 'D57BA172A6BE125C';
     const secret = 'ca2f449826f9980ca';
     const either = await start({ token, secretKey: secret, signatureSort: 'either' });
-    const a = await Raw.open(either.wsUrl);
+    const a = await openRaw(either.wsUrl);
     a.send(sub({ token }, { secret, order: 'case-insensitive' }));
-    expect(await a.nth(1)).toMatchObject({ errno: 0 });
+    expect(await a.json(1)).toMatchObject({ errno: 0 });
     a.send(sub({ token }, { secret, order: 'bytewise' }));
-    expect(await a.nth(2)).toMatchObject({ errno: 0 });
+    expect(await a.json(2)).toMatchObject({ errno: 0 });
 
     const strict = await start({ token, secretKey: secret, signatureSort: 'bytewise' });
-    const b = await Raw.open(strict.wsUrl);
+    const b = await openRaw(strict.wsUrl);
     b.send(sub({ token }, { secret, order: 'case-insensitive' }));
-    expect(await b.nth(1)).toMatchObject({ errno: 20506 });
+    expect(await b.json(1)).toMatchObject({ errno: 20506 });
 
     const withOp = await start({ signatureIncludesOpChannel: true });
-    const c = await Raw.open(withOp.wsUrl);
+    const c = await openRaw(withOp.wsUrl);
     c.send(sub());
-    expect(await c.nth(1)).toMatchObject({ errno: 20506 });
+    expect(await c.json(1)).toMatchObject({ errno: 20506 });
     c.send(sub({}, { opChannel: true }));
-    expect(await c.nth(2)).toMatchObject({ errno: 0 });
+    expect(await c.json(2)).toMatchObject({ errno: 0 });
   });
 
   it('rejectNextSubscribes answers the next correctly signed subs with a chosen errno', async () => {
     const sim = await start();
     sim.rejectNextSubscribes(20530);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(sub());
-    expect(await raw.nth(1)).toEqual(errorReply(20530, 'no permission'));
+    expect(await raw.json(1)).toEqual(errorReply(20530, 'no permission'));
     raw.send(sub());
-    expect(await raw.nth(2)).toMatchObject({ errno: 0 });
+    expect(await raw.json(2)).toMatchObject({ errno: 0 });
   });
 
   it('other channels → 50009, unknown op (incl. {"op":"ping"}) → 51000, unsub → ack and no more pushes', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send({ op: 'sub', channel: 'depth', symbol: 'BTC-USDT' });
-    expect(await raw.nth(1)).toEqual(errorReply(50009, 'WS channel unavailable.', 'sub', 'depth'));
+    expect(await raw.json(1)).toEqual(errorReply(50009, 'WS channel unavailable.', 'sub', 'depth'));
     raw.send({ op: 'ping' });
-    expect(await raw.nth(2)).toEqual(errorReply(51000, 'unsupported op', 'ping', ''));
+    expect(await raw.json(2)).toEqual(errorReply(51000, 'unsupported op', 'ping', ''));
     raw.send(sub());
-    expect(await raw.nth(3)).toMatchObject({ errno: 0 });
+    expect(await raw.json(3)).toMatchObject({ errno: 0 });
     raw.send({ op: 'unsub', channel: 'order' });
-    expect(await raw.nth(4)).toEqual({ errno: 0, errmsg: 'success', op: 'unsub', channel: 'order' });
+    expect(await raw.json(4)).toEqual({ errno: 0, errmsg: 'success', op: 'unsub', channel: 'order' });
     expect(sim.subscriberCount).toBe(0);
     const report = await sim.play([{ orderId: 'BLX', symbol: 'BTC-USDT', kind: 'cancel', side: 'BUY', price: '1', amount: '1' }]);
     expect(report.undelivered).toBe(2);
@@ -191,7 +139,7 @@ describe('subscribe and authentication', () => {
 
   it('non-JSON text closes the socket without a close frame (1006), as observed', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send('hello');
     await raw.until(() => raw.closed !== undefined, 'close');
     expect(raw.closed).toEqual({ code: 1006 });
@@ -203,15 +151,15 @@ describe('subscribe and authentication', () => {
     expect((await fetch(`${sim.httpUrl}/openApi/wallet/list`)).status).toBe(404);
     const unsigned = await fetch(`${sim.httpUrl}/openApi/entrust/currentList`);
     expect(await unsigned.json()).toMatchObject({ errno: 20521 });
-    await expect(Raw.open(sim.wsUrl.replace('/spot/order', '/spot/market'))).rejects.toThrow(/404/);
+    await expect(openRaw(sim.wsUrl.replace('/spot/order', '/spot/market'))).rejects.toThrow(/404/);
   });
 });
 
 describe('idle rule and control pings', () => {
   it('a socket that neither subscribes nor sends is dropped (1006); one sending control pings stays', async () => {
     const sim = await start({ idleTimeoutMs: 300 });
-    const quiet = await Raw.open(sim.wsUrl);
-    const pinging = await Raw.open(sim.wsUrl);
+    const quiet = await openRaw(sim.wsUrl);
+    const pinging = await openRaw(sim.wsUrl);
     const timer = setInterval(() => pinging.ws.ping(), 50);
     try {
       await quiet.until(() => quiet.closed !== undefined, 'the quiet socket to be dropped');
@@ -227,19 +175,19 @@ describe('idle rule and control pings', () => {
 
   it('a subscribed socket is kept without pings (observed); idleAppliesToSubscribed makes the rule stricter', async () => {
     const sim = await start({ idleTimeoutMs: 300 });
-    const subscribed = await Raw.open(sim.wsUrl);
+    const subscribed = await openRaw(sim.wsUrl);
     subscribed.send(sub());
-    await subscribed.nth(1);
-    const quiet = await Raw.open(sim.wsUrl);
+    await subscribed.json(1);
+    const quiet = await openRaw(sim.wsUrl);
     await quiet.until(() => quiet.closed !== undefined, 'the quiet socket to be dropped');
-    const later = await Raw.open(sim.wsUrl); // opened after the first one dropped: its drop proves > 300 ms more
+    const later = await openRaw(sim.wsUrl); // opened after the first one dropped: its drop proves > 300 ms more
     await later.until(() => later.closed !== undefined, 'a second quiet socket to be dropped');
     expect(subscribed.closed).toBeUndefined();
 
     const strict = await start({ idleTimeoutMs: 300, idleAppliesToSubscribed: true });
-    const s = await Raw.open(strict.wsUrl);
+    const s = await openRaw(strict.wsUrl);
     s.send(sub());
-    await s.nth(1);
+    await s.json(1);
     await s.until(() => s.closed !== undefined, 'the subscribed socket to be dropped');
     expect(s.closed).toEqual({ code: 1006 });
   });
@@ -260,9 +208,9 @@ describe('pushes', () => {
   it('play() sends each step\'s frame to subscribers and records the truth', async () => {
     const log: SimLogEntry[] = [];
     const sim = await start({ log: (e) => log.push(e) });
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(sub());
-    await raw.nth(1);
+    await raw.json(1);
     const report = await sim.play([lifecycle], { intervalMs: 1 });
     expect(report).toEqual({ planned: 3, sent: 3, duplicates: 0, deliveries: 3, undelivered: 0 });
     await raw.until(() => raw.messages.length === 4, 'three pushes');
@@ -278,9 +226,9 @@ describe('pushes', () => {
   it('binaryFrames: every frame (ack and pushes) is a binary message of UTF-8 JSON', async () => {
     const log: SimLogEntry[] = [];
     const sim = await start({ binaryFrames: true, log: (e) => log.push(e) });
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(sub());
-    expect(await raw.nth(1)).toMatchObject({ errno: 0 });
+    expect(await raw.json(1)).toMatchObject({ errno: 0 });
     await sim.play([lifecycle]);
     await raw.until(() => raw.messages.length === 4, 'three pushes');
     expect(raw.binary).toEqual([true, true, true, true]);
@@ -291,9 +239,9 @@ describe('pushes', () => {
 
   it('duplicateRate sends byte-identical copies; truth is unchanged by faults', async () => {
     const sim = await start({ faults: { duplicateRate: 1 } });
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(sub());
-    await raw.nth(1);
+    await raw.json(1);
     const report = await sim.play([lifecycle]);
     expect(report).toMatchObject({ planned: 3, sent: 6, duplicates: 3 });
     await raw.until(() => raw.messages.length === 7, 'six pushes');
@@ -303,9 +251,9 @@ describe('pushes', () => {
 
   it('random lifecycles play and every push maps', async () => {
     const sim = await start({ faults: { reorder: 0.5, duplicateRate: 0.2 } });
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(sub());
-    await raw.nth(1);
+    await raw.json(1);
     const lifecycles = sim.randomLifecycles(20, 99);
     const report = await sim.play(lifecycles);
     await raw.until(() => raw.messages.length === 1 + report.deliveries, 'all pushes');
@@ -316,9 +264,9 @@ describe('pushes', () => {
   it('injectMalformed sends frames the mapper rejects with the matching code', async () => {
     const sim = await start();
     expect(() => sim.injectMalformed('invalid-json')).toThrow(/no socket is subscribed/);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(sub());
-    await raw.nth(1);
+    await raw.json(1);
     const cases = [
       ['invalid-json', 'FRAME_NOT_JSON'],
       ['wrong-types', 'FRAME_INVALID'],

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { SimLogEntry } from '../sim/server.js';
+import { TestSocket } from '../sim/test-client.js';
 import { parseXtFrame } from './frames.js';
 import { xtMapper } from './mapper.js';
 import { xtLifecycleSteps, type XtLifecycle, type XtOrderTruth } from './lifecycles.js';
@@ -21,60 +22,8 @@ async function start(options: XtSimulatorOptions = {}): Promise<XtSimulator> {
   return sim;
 }
 
-/** A bare WebSocket client that records every text frame and its close. */
-class Raw {
-  readonly messages: string[] = [];
-  closed: { code: number } | undefined;
-  readonly #waiters = new Set<() => void>();
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      this.messages.push(d.toString());
-      this.#wake();
-    });
-    ws.on('close', (code) => {
-      this.closed = { code };
-      this.#wake();
-    });
-  }
-  static async open(url: string): Promise<Raw> {
-    const ws = new WebSocket(url);
-    sockets.push(ws);
-    const raw = new Raw(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return raw;
-  }
-  send(text: string) {
-    this.ws.send(text);
-  }
-  #wake() {
-    for (const w of [...this.#waiters]) w();
-  }
-  until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          this.#waiters.delete(check);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages.slice(-5))}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
-  }
-  /** Waits for the n-th message (1-based) and returns it. */
-  async nth(n: number): Promise<string> {
-    await this.until(() => this.messages.length >= n, `message #${n}`);
-    return this.messages[n - 1] as string;
-  }
-}
+/** A bare WebSocket client that records every text frame and its close (`closed` is `{ code }`). */
+const openRaw = (url: string) => TestSocket.open(url, { track: sockets });
 
 function signedHeaders(opts: { key?: string; secret?: string; ts?: number; prefix?: string; extra?: Record<string, string> } = {}) {
   const key = opts.key ?? 'sim-api-key';
@@ -97,9 +46,9 @@ async function listenKey(sim: XtSimulator): Promise<string> {
   return r.body.result as string;
 }
 
-async function subscribed(sim: XtSimulator): Promise<{ raw: Raw; key: string }> {
+async function subscribed(sim: XtSimulator): Promise<{ raw: TestSocket; key: string }> {
   const key = await listenKey(sim);
-  const raw = await Raw.open(sim.wsUrl);
+  const raw = await openRaw(sim.wsUrl);
   raw.send(JSON.stringify({ method: 'SUBSCRIBE', params: [`order@${key}`], id: 's1' }));
   expect(await raw.nth(1)).toBe('{"id":"s1","code":0,"msg":"success"}');
   return { raw, key };
@@ -149,14 +98,14 @@ describe('REST listen key (signature and timestamp verified)', () => {
 describe('user socket protocol', () => {
   it('answers text ping with text pong', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send('ping');
     expect(await raw.nth(1)).toBe('pong');
   });
 
   it('answers non-JSON with {"code":1,"msg":"Invalid parameter","sessionId":…} and a bad request with its id', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send('hello');
     expect(JSON.parse(await raw.nth(1))).toEqual({ code: 1, msg: 'Invalid parameter', sessionId: expect.stringMatching(/^rs-\d+$/) });
     raw.send('{"method":"FROB","id":"q"}');
@@ -166,7 +115,7 @@ describe('user socket protocol', () => {
   it('acks a subscription with a valid key (optionally with sessionId)', async () => {
     const sim = await start({ ackSessionId: true });
     const key = await listenKey(sim);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     raw.send(JSON.stringify({ method: 'SUBSCRIBE', params: [`order@${key}`], id: 'a' }));
     expect(JSON.parse(await raw.nth(1))).toEqual({ id: 'a', code: 0, msg: 'success', sessionId: expect.stringMatching(/^rs-/) });
     await sim.waitForSubscribers(1, 2_000);
@@ -179,7 +128,7 @@ describe('user socket protocol', () => {
       [{ invalidKeyReply: 'code2' }, '{"id":"s","code":2,"msg":"listenKey invalid"}'],
     ] as const) {
       const sim = await start(options);
-      const raw = await Raw.open(sim.wsUrl);
+      const raw = await openRaw(sim.wsUrl);
       raw.send('{"method":"SUBSCRIBE","params":["order@NOT-A-KEY"],"id":"s"}');
       expect(await raw.nth(1)).toBe(expected);
       expect(sim.subscriberCount).toBe(0);
@@ -206,7 +155,7 @@ describe('user socket protocol', () => {
 
   it('terminates a socket that sends no ping within pingTimeoutMs, without a close frame', async () => {
     const sim = await start({ pingTimeoutMs: 150 });
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     await raw.until(() => raw.closed !== undefined, 'close');
     expect(raw.closed?.code).toBe(1006);
     expect(sim.stats().heartbeatTimeouts).toBe(1);
@@ -214,8 +163,8 @@ describe('user socket protocol', () => {
 
   it('dropConnections() terminates every socket', async () => {
     const sim = await start();
-    const a = await Raw.open(sim.wsUrl);
-    const b = await Raw.open(sim.wsUrl);
+    const a = await openRaw(sim.wsUrl);
+    const b = await openRaw(sim.wsUrl);
     expect(sim.dropConnections()).toBe(2);
     await a.until(() => a.closed !== undefined, 'close a');
     await b.until(() => b.closed !== undefined, 'close b');
@@ -224,7 +173,7 @@ describe('user socket protocol', () => {
 
   it('serves only /ws/user', async () => {
     const sim = await start();
-    await expect(Raw.open(sim.wsUrl.replace('/ws/user', '/ws/market'))).rejects.toThrow(/404/);
+    await expect(openRaw(sim.wsUrl.replace('/ws/user', '/ws/market'))).rejects.toThrow(/404/);
   });
 });
 
@@ -304,7 +253,7 @@ describe('order lifecycles', () => {
     const { raw: raw2 } = await subscribed(plain);
     await plain.play(lifecycles);
     await raw2.until(() => raw2.messages.length >= report.sent + 1, 'all pushes (plain)');
-    const ids = (r: Raw) => r.messages.slice(1).map((t) => (JSON.parse(t) as { data: { orderId: string } }).data.orderId);
+    const ids = (r: TestSocket) => r.messages.slice(1).map((t) => (JSON.parse(t) as { data: { orderId: string } }).data.orderId);
     expect(ids(raw)).not.toEqual(ids(raw2));
     const timeless = (t: Map<string, XtOrderTruth>) => [...t.values()].map((v) => ({ ...v, createdTime: 0 })).sort((a, b) => a.orderId.localeCompare(b.orderId));
     expect(timeless(sim.truth())).toEqual(timeless(plain.truth()));
