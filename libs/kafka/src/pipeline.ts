@@ -36,6 +36,11 @@ export interface PipelineOptions {
   /** the per-batch logic (one input partition at a time): imports nothing from Kafka and does no I/O */
   process: (records: InRecord[]) => BatchResult;
   /**
+   * I/O a batch's `process` needs first, e.g. fetching unknown writer schemas from a schema registry
+   * (`OrderSerdes.prefetch`). A failure re-reads the batch (the consumer restarts it, as for a failed transaction).
+   */
+  beforeProcess?: (records: InRecord[]) => Promise<void>;
+  /**
    * Before the first batch of partitions this instance newly owns, after it has fenced their previous owner:
    * load what the logic needs for them (order-state restores those partitions of its state topic).
    */
@@ -234,6 +239,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     if (records.length === 0) {
       resolveOffset(last.offset);
       return;
+    }
+    if (options.beforeProcess) {
+      try {
+        await options.beforeProcess(records);
+      } catch (error) {
+        logger.warn({ partition: p, err: errorMessage(error) }, 'preparing a batch failed; the batch will be read again');
+        throw new KafkaError('KAFKA_UNAVAILABLE', `preparing a batch of partition ${p} failed: ${errorMessage(error)}`, { retriable: true });
+      }
     }
     const result = options.process(records);
     const producer = producers.get(p) as Producer;

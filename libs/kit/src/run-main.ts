@@ -20,6 +20,10 @@ export const EXIT_CODES = {
   CONSUMER_FAILED: 70,
   /** order-state's query API could not listen: port in use, address not available, no permission (HTTP_LISTEN_FAILED) */
   LISTEN_FAILED: 71,
+  /** the schema registry (ORDERSTREAM_SCHEMA_REGISTRY_URL) could not be reached at start (SCHEMA_REGISTRY_UNAVAILABLE) */
+  SCHEMA_REGISTRY_UNAVAILABLE: 72,
+  /** the schema registry refused a schema at start (incompatible change, unknown in lookup mode, no permission: SCHEMA_REFUSED) */
+  SCHEMA_REFUSED: 73,
   /** a second SIGINT/SIGTERM while stopping */
   INTERRUPTED: 130,
 } as const;
@@ -28,6 +32,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CONFIG_INVALID: EXIT_CODES.CONFIG_INVALID,
   KAFKA_UNAVAILABLE: EXIT_CODES.KAFKA_UNAVAILABLE,
   HTTP_LISTEN_FAILED: EXIT_CODES.LISTEN_FAILED,
+  SCHEMA_REGISTRY_UNAVAILABLE: EXIT_CODES.SCHEMA_REGISTRY_UNAVAILABLE,
+  SCHEMA_REFUSED: EXIT_CODES.SCHEMA_REFUSED,
 };
 
 /** The exit code for an error that ended a start: documented codes for known failures, 1 for anything else. */

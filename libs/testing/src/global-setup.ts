@@ -1,6 +1,7 @@
 import { createLogger } from '@orderstream/kit';
 import type { TestProject } from 'vitest/node';
 import { startBroker } from './broker/start.js';
+import { startSchemaRegistry } from './registry/registry.js';
 import type {} from './vitest.js'; // the ProvidedContext augmentation ('kafkaBrokers'); type-only, erased at runtime
 
 /**
@@ -9,9 +10,14 @@ import type {} from './vitest.js'; // the ProvidedContext augmentation ('kafkaBr
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const logger = createLogger({ name: 'test-broker', level: 'info' });
-  const broker = await startBroker({ logger });
+  // Both JVMs start at once; the registry (Apicurio, ORDERSTREAM_SCHEMA_REGISTRY_URL if set) serves registry-mode tests.
+  const [broker, registry] = await Promise.all([
+    startBroker({ logger }),
+    startSchemaRegistry({ logger: createLogger({ name: 'test-registry', level: 'info' }) }),
+  ]);
   project.provide('kafkaBrokers', broker.brokers);
+  project.provide('schemaRegistryUrl', registry.url);
   return async () => {
-    await broker.stop();
+    await Promise.all([broker.stop(), registry.stop()]);
   };
 }

@@ -24,3 +24,13 @@ export { startBroker, parseBrokerList, type StartBrokerOptions, type BrokerMode 
 export { stopAllBrokers, killAllBrokersSync, isProcessAlive } from './broker/lifecycle.js';
 export { runBrokerForeground, type ForegroundOptions } from './broker/foreground.js';
 export { waitFor, uniqueName, type WaitForOptions } from './wait.js';
+export {
+  startSchemaRegistry,
+  startLocalRegistry,
+  ensureRegistryDist,
+  registryDistDir,
+  CCOMPAT_PATH,
+  type SchemaRegistry,
+  type LocalSchemaRegistry,
+  type LocalRegistryOptions,
+} from './registry/registry.js';

@@ -9,6 +9,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Bootstrap addresses of the one broker global-setup.ts started (or KAFKA_BROKERS). */
     kafkaBrokers: string[];
+    /** Base URL of the Confluent-compatible API of the one schema registry global-setup.ts started. */
+    schemaRegistryUrl: string;
   }
 }
 
@@ -25,4 +27,13 @@ export function testBrokers(): string[] {
     );
   }
   return brokers;
+}
+
+/** ORDERSTREAM_SCHEMA_REGISTRY_URL for this test run (the local Apicurio registry, or the one the environment names). */
+export function testSchemaRegistryUrl(): string {
+  const url = inject('schemaRegistryUrl');
+  if (typeof url !== 'string' || url === '') {
+    throw new Error('no schema registry was provided to this test: run it through the repo\'s vitest.config.ts (global-setup.ts)');
+  }
+  return url;
 }

@@ -61,8 +61,9 @@ export interface DlqReplayOptions {
  */
 export async function dlqReplayCommand(options: DlqReplayOptions, env: NodeJS.ProcessEnv = process.env, output: NodeJS.WritableStream = process.stdout, ctx?: OpsContext): Promise<DlqReplayReport> {
   const c = ctx ?? opsContext('dlq', env);
+  const serde = (await c.schemaRegistry?.('writer')) ?? orderSerdes(); // writes like the normalizer (registry mode)
   const report = await replayDeadLetters({
-    kafka: c.kafka, topics: c.topics, lookup: mapperLookup, reference: loadReferenceData(env.REFERENCE_DATA_FILE), serde: orderSerdes(), logger: c.logger,
+    kafka: c.kafka, topics: c.topics, lookup: mapperLookup, reference: loadReferenceData(env.REFERENCE_DATA_FILE), serde, logger: c.logger,
     ...(options.code ? { code: options.code } : {}), dryRun: options.dryRun,
   });
   if (options.json) output.write(`${JSON.stringify({ dryRun: options.dryRun, ...report })}\n`);

@@ -1,5 +1,5 @@
 import { createLogger, parseConfig, type Logger } from '@orderstream/kit';
-import { createKafka, kafkaEnvSchema, topicNames, type Kafka, type TopicNames } from '@orderstream/kafka';
+import { createKafka, kafkaEnvSchema, orderSerdesFromConfig, topicNames, type Kafka, type OrderSerdes, type TopicNames } from '@orderstream/kafka';
 import { isTerminal, type OrderState, type OrderStatus, ORDER_STATUSES } from '@orderstream/schemas';
 
 /** What every operator command needs: the broker, the topic names, a logger that keeps stdout for results. */
@@ -7,13 +7,29 @@ export interface OpsContext {
   kafka: Kafka;
   topics: TopicNames;
   logger: Logger;
+  /**
+   * The serdes for this command: with ORDERSTREAM_SCHEMA_REGISTRY_URL set, connected to the registry ('reader':
+   * nothing registered; 'writer': registered or looked up like a service), so that the process-wide orderSerdes()
+   * decodes both encodings; without it, orderSerdes(). Optional for contexts built by hand (tests).
+   */
+  schemaRegistry?: (role?: 'reader' | 'writer') => Promise<OrderSerdes>;
 }
 
 export function opsContext(name: string, env: NodeJS.ProcessEnv = process.env): OpsContext {
   const config = parseConfig(kafkaEnvSchema, env);
   // Results go to stdout; logs go to stderr, quiet unless asked for.
   const logger = createLogger({ name, level: env.LOG_LEVEL ? config.LOG_LEVEL : 'warn', destination: process.stderr });
-  return { kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `orderstream-${name}`, logger }), topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX), logger };
+  const topics = topicNames(config.ORDERSTREAM_TOPIC_PREFIX);
+  const connected = new Map<string, Promise<OrderSerdes>>();
+  const schemaRegistry = (role: 'reader' | 'writer' = 'reader'): Promise<OrderSerdes> => {
+    let p = connected.get(role);
+    if (p === undefined) {
+      p = orderSerdesFromConfig(config, { topics, logger, role });
+      connected.set(role, p);
+    }
+    return p;
+  };
+  return { kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `orderstream-${name}`, logger }), topics, logger, schemaRegistry };
 }
 
 /** `live`, `terminal` or a status word (case-insensitive) → a test on a status; throws RangeError for anything else. */

@@ -33,9 +33,11 @@ async function fromApi<T>(url: string, note: (text: string) => void): Promise<{ 
 
 /** Latest state per key of orders.state.v1 (tombstones remove). */
 async function stateFromTopic(ctx: OpsContext): Promise<Map<string, OrderState>> {
-  const serdes = orderSerdes();
+  const serdes = (await ctx.schemaRegistry?.('reader')) ?? orderSerdes(); // both encodings (registry mode)
   const latest = new Map<string, OrderState>();
-  for (const r of await readTopicToEnd(ctx.kafka, ctx.topics.state)) {
+  const records = await readTopicToEnd(ctx.kafka, ctx.topics.state);
+  await serdes.prefetch(records.map((r) => r.value));
+  for (const r of records) {
     const key = r.key?.toString('utf8') ?? '';
     if (r.value === null) latest.delete(key);
     else latest.set(key, serdes.decodeState(r.value));

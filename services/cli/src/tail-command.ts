@@ -76,7 +76,9 @@ export async function tailCommand(options: TailOptions, env: NodeJS.ProcessEnv =
     throw new RangeError(`tail needs a topic: one of ${TAIL_TOPICS.join(', ')}`);
   }
   const which = options.topic as TailTopic;
-  const { kafka, topics } = ctx ?? opsContext('tail', env);
+  const c = ctx ?? opsContext('tail', env);
+  const { kafka, topics } = c;
+  await c.schemaRegistry?.('reader'); // orderSerdes() then decodes both encodings (registry mode)
   const topic = topics[which];
   let printed = 0;
   let done: () => void = () => undefined;

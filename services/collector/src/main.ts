@@ -1,5 +1,5 @@
 import { createLogger, onShutdown, runMain } from '@orderstream/kit';
-import { createKafka, ensurePipelineTopics, orderSerdes, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
+import { createKafka, ensurePipelineTopics, orderSerdesFromConfig, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
 import { createCollectorApp } from './app.js';
 import { createAccounts, loadCollectorConfig } from './config.js';
 
@@ -14,7 +14,8 @@ runMain('collector', async () => {
     kafka,
     topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX),
     accounts: createAccounts(config.accounts, logger),
-    decodeState: orderSerdes().decodeState,
+    // reads orders.state.v1 in either encoding (registry: ORDERSTREAM_SCHEMA_REGISTRY_URL, read only)
+    decodeState: (await orderSerdesFromConfig(config, { topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX), logger, role: 'reader' })).decodeState,
     logger,
     spool: { dir: config.COLLECTOR_SPOOL_DIR, maxBytes: config.COLLECTOR_SPOOL_MAX_BYTES, fsyncIntervalMs: config.COLLECTOR_SPOOL_FSYNC_MS },
   });

@@ -12,6 +12,8 @@ export interface OrderStateSerde {
   decodeCanonicalTopic(buf: Buffer): CanonicalTopicValue;
   encodeState(state: OrderState): Buffer;
   decodeState(buf: Buffer): OrderState;
+  /** Fetches unknown registry schema ids of these values before they are decoded (registry mode); optional. */
+  prefetch?(values: Iterable<Buffer | null | undefined>): Promise<void>;
 }
 
 export interface OrderStateDeps {
@@ -134,6 +136,7 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
     const started = Date.now();
     store.dropPartitions(partitions);
     const records = await readTopicToEnd(deps.kafka, deps.topics.state, { partitions, logger });
+    await deps.serde.prefetch?.(records.map((r) => r.value));
     for (const r of records) {
       const key = r.key?.toString('utf8');
       if (!key) continue;
@@ -164,6 +167,7 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
         },
         prepare: restore,
         release: (partitions) => store.dropPartitions(partitions),
+        ...(deps.serde.prefetch ? { beforeProcess: (records: InRecord[]) => deps.serde.prefetch?.(records.map((r) => r.value)) ?? Promise.resolve() } : {}),
         process: (records): BatchResult => {
           const { outputs, staged, counters: delta } = foldBatch(records, store, deps);
           return {

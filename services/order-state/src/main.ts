@@ -1,21 +1,23 @@
 import { createLogger, onShutdown, runMain } from '@orderstream/kit';
-import { createKafka, ensurePipelineTopics, orderSerdes, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
+import { createKafka, ensurePipelineTopics, orderSerdesFromConfig, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
 import { createOrderStateApp } from './app.js';
 import { createQueryServer } from './http.js';
 import { createOrderStateMetrics, tallyOrders } from './metrics.js';
 import { loadOrderStateConfig } from './config.js';
 
 // Exit codes: README "Configuration" → "Exit codes" (2 config, 69 Kafka unreachable at start, 70 consumer died,
-// 71 query API cannot listen).
+// 71 query API cannot listen, 72 schema registry unreachable at start, 73 schema refused by it).
 runMain('order-state', async () => {
   const config = loadOrderStateConfig();
   const logger = createLogger({ name: 'order-state', level: config.LOG_LEVEL });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'orderstream-order-state', logger });
+  // registry mode when ORDERSTREAM_SCHEMA_REGISTRY_URL is set (exit 72 unreachable, 73 schema refused)
+  const serde = await orderSerdesFromConfig(config, { topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX), logger });
   const app = createOrderStateApp({
     kafka,
     topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX),
     groupId: config.ORDER_STATE_GROUP_ID,
-    serde: orderSerdes(),
+    serde,
     logger,
     sessionTimeoutMs: config.ORDERSTREAM_SESSION_TIMEOUT_MS,
     terminalRetentionMs: config.ORDER_STATE_TERMINAL_RETENTION_MS,

@@ -20,3 +20,22 @@ export {
   readSingleObjectFingerprint,
 } from './single-object.js';
 export { type CanonicalTopicValue, type OrderSerdes, type OrderSerdesOptions, createOrderSerdes, orderSerdes } from './order-serdes.js';
+export {
+  CONFLUENT_HEADER_LENGTH,
+  CONFLUENT_MAGIC,
+  ConfluentWriter,
+  SchemaIdCache,
+  isConfluentMessage,
+  readConfluentSchemaId,
+  type DecodedById,
+  type SchemaIdSource,
+} from './confluent.js';
+export {
+  COMPATIBILITY_LEVELS,
+  createSchemaRegistryClient,
+  type CompatibilityLevel,
+  type SchemaRegistryAuth,
+  type SchemaRegistryClient,
+  type SchemaRegistryClientOptions,
+} from './registry-client.js';
+export * from './registry-serdes.js';
