@@ -18,8 +18,13 @@ export interface BinanceUsdmFixture {
  * - `malformed.jsonl`: input the mapper must reject, each with the expected FrameError code in its note
  * - `requests.jsonl`: frames the client *sends* (the doc example and ours, with independently computed signatures)
  * - `rest.jsonl`: REST answer bodies of the reconciliation, each with its `path` and HTTP `status`
+ * - `uds-orders.jsonl`: user data stream ORDER_TRADE_UPDATE / ALGO_UPDATE events (one canonical order each)
+ * - `uds-other.jsonl`: user data stream events that carry no order (skipped)
+ * - `uds-malformed.jsonl`: user data stream input the mapper must reject (expected code first in the note)
  */
-export const BINANCE_USDM_FIXTURE_FILES = ['orders.jsonl', 'errors.jsonl', 'malformed.jsonl', 'requests.jsonl', 'rest.jsonl'] as const;
+export const BINANCE_USDM_FIXTURE_FILES = [
+  'orders.jsonl', 'errors.jsonl', 'malformed.jsonl', 'requests.jsonl', 'rest.jsonl', 'uds-orders.jsonl', 'uds-other.jsonl', 'uds-malformed.jsonl',
+] as const;
 export type BinanceUsdmFixtureFile = (typeof BINANCE_USDM_FIXTURE_FILES)[number];
 
 /**

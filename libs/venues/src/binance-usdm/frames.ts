@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FrameError, isDecimal } from '@orderstream/kit';
 import { exactIntegerAt, isInt64Digits, rawArrayElements, rawJsonValueAt, type JsonPath } from './exact-json.js';
 import { jsonKind, previewValue, zodFrameError } from '../frame-kit.js';
+import { parseBinanceUsdmUserEvent, type BinanceUsdmUserEvent } from './frames-uds.js';
 
 /**
  * Every inbound frame of Binance USDⓈ-M's WebSocket API (`wss://ws-fapi.binance.com/ws-fapi/v1`) that the
@@ -195,7 +196,22 @@ const KNOWN_RESULT_KEYS = new Set(Object.keys(binanceUsdmOrderResultSchema.shape
  * response whose fields fail validation, naming them).
  */
 export function parseBinanceUsdmFrame(text: string): BinanceUsdmFrame {
+  return parseFrameValue(parseJson(text), text);
+}
+
+/**
+ * Either socket's frame, parsed once: a user data stream event (`{"e":…}`, ./frames-uds.ts) or a WebSocket API answer
+ * (as parseBinanceUsdmFrame). The mapper tells the two kinds apart by shape, so one api-version serves both sockets.
+ */
+export function parseBinanceUsdmInbound(text: string): BinanceUsdmFrame | { kind: 'event'; event: BinanceUsdmUserEvent } {
   const value = parseJson(text);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { e?: unknown }).e === 'string') {
+    return { kind: 'event', event: parseBinanceUsdmUserEvent(value as Record<string, unknown>, text) };
+  }
+  return parseFrameValue(value, text);
+}
+
+function parseFrameValue(value: unknown, text: string): BinanceUsdmFrame {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new FrameError('FRAME_UNKNOWN_VARIANT', `Binance frame is ${jsonKind(value)}, not a JSON object: ${previewValue(text)}`, {
       details: { head: text.slice(0, 120) },
@@ -221,7 +237,7 @@ export function parseBinanceUsdmFrame(text: string): BinanceUsdmFrame {
   if (typeof obj.e === 'string') {
     throw new FrameError(
       'FRAME_UNKNOWN_VARIANT',
-      `Binance frame is a user-data-stream event ("e":${previewValue(obj.e)}), not a WebSocket API response; this mapper reads order.status replies`,
+      `Binance frame is a user-data-stream event ("e":${previewValue(obj.e)}), not a WebSocket API response (user data stream events are read by parseBinanceUsdmInbound)`,
       { details: { event: obj.e } },
     );
   }

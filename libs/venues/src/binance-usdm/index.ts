@@ -1,4 +1,6 @@
 export * from './frames.js';
+export * from './frames-uds.js';
+export { BINANCE_USDM_ALGO_ID_PREFIX, binanceUsdmAlgoStatus } from './mapper-uds.js';
 export * from './mapper.js';
 export * from './client.js';
 export {

@@ -9,8 +9,9 @@ import {
   type TimeInForce,
 } from '@orderstream/schemas';
 import type { MapContext, MapResult, RestContext, VenueMapper } from '../types.js';
-import { parseBinanceUsdmFrame, parseBinanceUsdmRestBody, type BinanceUsdmOrder, type BinanceUsdmOrderStatus } from './frames.js';
+import { parseBinanceUsdmInbound, parseBinanceUsdmRestBody, type BinanceUsdmOrder, type BinanceUsdmOrderStatus } from './frames.js';
 import { previewValue } from '../frame-kit.js';
+import { mapUserEvent } from './mapper-uds.js';
 
 /** The `api-version` this mapper reads: the WebSocket API path `/ws-fapi/v1`. */
 export const BINANCE_USDM_API_VERSION = 'v1';
@@ -79,7 +80,9 @@ export const binanceUsdmMapper: VenueMapper = {
   apiVersion: BINANCE_USDM_API_VERSION,
   map(text: string, ctx: MapContext): MapResult {
     if (ctx.rest) return mapRest(text, ctx.rest, ctx);
-    const frame = parseBinanceUsdmFrame(text);
+    // Both sockets of an account share the api-version: a user data stream event has "e", an answer has "status".
+    const frame = parseBinanceUsdmInbound(text);
+    if (frame.kind === 'event') return mapUserEvent(frame.event, ctx);
     if (frame.kind === 'error') {
       const e = frame.error;
       return { kind: 'skipped', what: `error reply ${e.code}${e.msg ? ` (${e.msg})` : ''}` };
