@@ -495,7 +495,7 @@ describe('health, readiness and metrics', () => {
 
 describe('errors and robustness', () => {
   it('answers 404 NOT_FOUND for unknown paths, whatever the method', async () => {
-    for (const [path, method] of [['/nope', 'GET'], ['/orders/', 'GET'], ['/', 'GET'], ['/orders/x/../', 'DELETE'], ['/metricsx', 'POST'], ['/Orders', 'GET']] as const) {
+    for (const [path, method] of [['/nope', 'GET'], ['/orders/', 'GET'], ['/blotter', 'GET'], ['/orders/x/../', 'DELETE'], ['/metricsx', 'POST'], ['/Orders', 'GET']] as const) {
       const a = await call(path, { method });
       expect(a.status, `${method} ${path}`).toBe(404);
       expect(a.headers.get('content-type')).toBe('application/json; charset=utf-8');

@@ -16,6 +16,8 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
 }
 import { LIVE_STATUSES, ORDER_STATUSES, TERMINAL_STATUSES, type OrderState, type OrderStatus } from '@orderstream/schemas';
 import { PROMETHEUS_CONTENT_TYPE, type QueryRoute } from './metrics.js';
+import { createBlotterRoutes, type BlotterRoutes } from './blotter/routes.js';
+import type { FeedStore } from './blotter/feed.js';
 
 /**
  * The order-state query API (docs/query-api.md): one order, a filtered page of orders, health, readiness and
@@ -50,6 +52,11 @@ export interface QueryServerOptions {
   host?: string;
   /** 0 picks a free port */
   port: number;
+  /**
+   * The web blotter at `/` (docs/blotter.md); default on when the store can be followed (OrderStore can).
+   * `flushMs`: how often live changes are sent to the page.
+   */
+  blotter?: boolean | { flushMs?: number };
 }
 
 export interface QueryServer {
@@ -283,6 +290,9 @@ export function createQueryServer(deps: QueryServerDeps, options: QueryServerOpt
   const host = options.host ?? '127.0.0.1';
   const logger = deps.logger.child({ component: 'query-api' });
   let server: Server | undefined;
+  const blotterWanted = options.blotter ?? true;
+  const followable = typeof (deps.store as Partial<FeedStore>).subscribe === 'function';
+  let blotter: BlotterRoutes | undefined;
 
   function requireReady(): void {
     if (!deps.isReady()) throw new HttpProblem(503, 'NOT_READY', 'the store is still being restored from orders.state.v1; retry shortly');
@@ -332,14 +342,16 @@ export function createQueryServer(deps: QueryServerDeps, options: QueryServerOpt
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
-    const name = routeOf(path);
+    const page = blotter?.route(path);
+    const name = page ?? routeOf(path);
     let failure: unknown;
     try {
       if (name !== 'unknown' && req.method !== 'GET') {
         res.setHeader('allow', 'GET');
         throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', `${req.method ?? '?'} is not allowed on ${path}; use GET`);
       }
-      answer(name, path, q < 0 ? '' : target.slice(q + 1), res);
+      if (page && blotter) blotter.answer(path, new URLSearchParams(q < 0 ? '' : target.slice(q + 1)), req, res);
+      else answer(name, path, q < 0 ? '' : target.slice(q + 1), res);
     } catch (error) {
       if (error instanceof HttpProblem) sendProblem(res, error);
       else {
@@ -375,6 +387,13 @@ export function createQueryServer(deps: QueryServerDeps, options: QueryServerOpt
         });
       });
       server = s;
+      if (blotterWanted !== false && followable) {
+        blotter = createBlotterRoutes({
+          store: deps.store as QueryStore & FeedStore,
+          isReady: deps.isReady,
+          ...(typeof blotterWanted === 'object' && blotterWanted.flushMs !== undefined ? { flushMs: blotterWanted.flushMs } : {}),
+        });
+      }
       const { port } = s.address() as AddressInfo;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       logger.info({ url }, 'query api listening');
@@ -384,6 +403,9 @@ export function createQueryServer(deps: QueryServerDeps, options: QueryServerOpt
       const s = server;
       if (!s) return;
       server = undefined;
+      // Event streams never end by themselves: end them, or close() would wait for them forever.
+      blotter?.close();
+      blotter = undefined;
       await new Promise<void>((resolve, reject) => {
         s.close((error) => (error ? reject(error) : resolve()));
         s.closeIdleConnections();

@@ -322,7 +322,7 @@ export interface OrderStateMetricsProvider {
 }
 
 /** The `route` label of the HTTP request histogram. */
-export const QUERY_ROUTES = ['order', 'orders', 'healthz', 'readyz', 'metrics', 'unknown'] as const;
+export const QUERY_ROUTES = ['order', 'orders', 'healthz', 'readyz', 'metrics', 'blotter', 'events', 'unknown'] as const;
 export type QueryRoute = (typeof QUERY_ROUTES)[number];
 
 /** Bucket bounds (seconds) of `orderstream_order_state_http_request_duration_seconds`. */

@@ -6,23 +6,41 @@ export interface Entry {
   partition: number;
 }
 
+/** A change of one order in the store: `after` undefined when it was removed, `before` when it is new. */
+export type StoreListener = (key: string, before: OrderState | undefined, after: OrderState | undefined) => void;
+
 /**
  * The in-memory current state, one entry per orderKey. It is a cache of orders.state.v1: on start it is
  * rebuilt from that topic, so it is never the only copy of anything.
  */
 export class OrderStore {
   readonly #orders = new Map<string, Entry>();
+  readonly #listeners = new Set<StoreListener>();
+
+  /** Calls `listener` after every change of an order (set, delete, dropped partition); returns the unsubscribe. */
+  subscribe(listener: StoreListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  #changed(key: string, before: OrderState | undefined, after: OrderState | undefined): void {
+    for (const l of this.#listeners) l(key, before, after);
+  }
 
   get(key: string): OrderState | undefined {
     return this.#orders.get(key)?.state;
   }
 
   set(key: string, state: OrderState, partition: number): void {
+    const before = this.#listeners.size > 0 ? this.#orders.get(key)?.state : undefined;
     this.#orders.set(key, { state, partition });
+    if (this.#listeners.size > 0) this.#changed(key, before, state);
   }
 
   delete(key: string): void {
+    const before = this.#orders.get(key)?.state;
     this.#orders.delete(key);
+    if (before && this.#listeners.size > 0) this.#changed(key, before, undefined);
   }
 
   get size(): number {
@@ -60,6 +78,10 @@ export class OrderStore {
   dropPartitions(partitions: readonly number[]): void {
     if (partitions.length === 0) return;
     const drop = new Set(partitions);
-    for (const [key, e] of this.#orders) if (drop.has(e.partition)) this.#orders.delete(key);
+    for (const [key, e] of this.#orders) {
+      if (!drop.has(e.partition)) continue;
+      this.#orders.delete(key);
+      if (this.#listeners.size > 0) this.#changed(key, e.state, undefined);
+    }
   }
 }
