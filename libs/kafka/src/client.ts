@@ -53,7 +53,7 @@ export interface KafkaClientConfig {
   brokers: string[];
   clientId: string;
   logger: Logger;
-  /** kafkajs' own verbosity; its INFO lines are chatty, so WARN unless debugging */
+  /** kafkajs' own verbosity; default WARN, DEBUG when the logger is at trace */
   kafkaLogLevel?: 'error' | 'warn' | 'info' | 'debug';
   connectionTimeoutMs?: number;
 }
@@ -70,7 +70,8 @@ export function createKafka(config: KafkaClientConfig): KafkaClient {
   const options: KafkaConfig = {
     clientId: config.clientId,
     brokers: config.brokers,
-    logLevel: LEVELS[config.kafkaLogLevel ?? 'warn'],
+    // kafkajs' own debug lines only when the service runs at trace (its INFO/DEBUG lines are chatty)
+    logLevel: LEVELS[config.kafkaLogLevel ?? (config.logger.isLevelEnabled('trace') ? 'debug' : 'warn')],
     logCreator: pinoLogCreator(config.logger),
     connectionTimeout: config.connectionTimeoutMs ?? 3_000,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
