@@ -4,6 +4,7 @@ import type { CanonicalOrder } from '@orderstream/schemas';
 import { VenueSession, type RawFrame } from '../session.js';
 import type { SessionEvent } from '../types.js';
 import type { SimLogEntry } from '../sim/server.js';
+import { testMapContext } from '../sim/test-context.js';
 import { BsxClient, type BsxClientConfigInput } from './client.js';
 import { bsxExpectedCanonical, bsxExpectedSeen } from './lifecycles.js';
 import { bsxMapper } from './mapper.js';
@@ -65,7 +66,7 @@ async function harness(simOptions: BsxSimulatorOptions = {}, clientOptions: Part
   return { sim, session, frames, events, eventsOf, data, snapshots, until, authFrames, log };
 }
 
-const ctx = { venue: 'bsx' as const, account: 'acc-1', receivedAt: 1, source: { topic: 'orders.raw.v1', partition: 0, offset: 0 }, reference: {} };
+const ctx = testMapContext('bsx');
 
 /** No session event may carry a credential. */
 function expectNoSecretsInEvents(events: Event[]) {

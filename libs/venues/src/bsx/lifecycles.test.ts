@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compareDecimals } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import { bsxMapper } from './mapper.js';
+import { testMapContext } from '../sim/test-context.js';
 import {
   BSX_LIFECYCLE_KINDS,
   bsxEffectiveFills,
@@ -17,7 +18,7 @@ import {
   type BsxStep,
 } from './lifecycles.js';
 
-const ctx = { venue: 'bsx' as const, account: 'acc', receivedAt: 1, source: { topic: 'raw', partition: 0, offset: 0 }, reference: {} };
+const ctx = testMapContext('bsx', { account: 'acc' });
 
 const lc = (over: Partial<BsxLifecycle>): BsxLifecycle => ({
   id: '00000001-0000-4000-8000-000000000001',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import type { MapContext, MapResult } from '../types.js';
+import { testMapContext } from '../sim/test-context.js';
 import { bsxFixture, readBsxFixtures, type BsxFixtureFile } from './fixtures.js';
 import { losslessJsonText, parseBsxFrame, parseJsonLossless } from './frames.js';
 import { BSX_API_VERSION, bsxLatestTrade, bsxMapper, bsxOrderType, bsxUnifiedStatus, bsxUnifiedSymbol } from './mapper.js';
@@ -10,7 +11,7 @@ const RECEIVED = 1_719_320_999_000_001;
 const SOURCE = { topic: 'orders.raw.v1', partition: 2, offset: 77 };
 
 function ctx(): MapContext {
-  return { venue: 'bsx', account: 'acc-1', receivedAt: RECEIVED, source: SOURCE, reference: {} };
+  return testMapContext('bsx', { receivedAt: RECEIVED, source: SOURCE });
 }
 
 const fixture = (file: BsxFixtureFile, name: string) => bsxFixture(file, name).text;

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { secretString, silentLogger, VenueError } from '@orderstream/kit';
 import { createRestIO, DEFAULT_RECONCILE_OPTIONS, parseRestRequest, TokenBucket, type ReconcileOptions } from '../reconcile.js';
 import { VenueSession, type RawFrame } from '../session.js';
-import type { LiveOrderRef, MapContext, ReconcileIO, SessionEvent } from '../types.js';
+import type { LiveOrderRef, ReconcileIO, SessionEvent } from '../types.js';
+import { testRestContext } from '../sim/test-context.js';
 import { BsxClient } from './client.js';
 import { bsxSimOrderId } from './lifecycles.js';
 import { bsxMapper } from './mapper.js';
@@ -144,7 +145,7 @@ describe('BsxReconciler against the simulator', () => {
     expect(parseRestRequest(published[3]?.request as string).params).toEqual({ start_time: '0', limit: '100', sorted_by: 'CREATED_AT', sorting: 'DESC' });
     // the mapper maps exactly what was published
     const history = published[3] as { body: string; request: string; status: number };
-    const ctx: MapContext = { venue: 'bsx', account: 'a', receivedAt: 1, source: { topic: 't', partition: 0, offset: 0 }, reference: {}, rest: { ...parseRestRequest(history.request), status: history.status } };
+    const ctx = testRestContext('bsx', history.request, history.status, { account: 'a' });
     const mapped = bsxMapper.map(history.body, ctx);
     expect(mapped.kind === 'orders' ? mapped.orders.length : -1).toBe(20);
   });
@@ -228,7 +229,10 @@ describe('VenueSession reconciles BSX after subscribing', () => {
     const reconciled = h2.events().find((e) => e.event === 'reconciled') as Event;
     const open = h2.s.liveOrderIds();
     expect(reconciled.details).toMatchObject({ openOrders: open.length, lookups: 1, unknown: ['00000000-0000-4000-8000-000000000009'], failed: [] });
-    expect((reconciled.details as { snapshot: { orderIds: string[] } }).snapshot.orderIds).toEqual(open);
+    // the snapshot lists every order the venue answered about (open ones and the history's), never the unknown one
+    const listed = (reconciled.details as { snapshot: { orderIds: string[] } }).snapshot.orderIds;
+    expect(listed).toEqual(expect.arrayContaining([...open, gone]));
+    expect(listed).not.toContain('00000000-0000-4000-8000-000000000009');
     for (const f of rest) expect(f.rest?.request).not.toContain(SECRET);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import type { MapContext, MapResult } from '../types.js';
+import { testMapContext, testRestContext } from '../sim/test-context.js';
 import { bsxFixture, readBsxFixtures } from './fixtures.js';
 import { bsxMapper } from './mapper.js';
 import { bsxRestShapeOf, parseBsxRestBody } from './rest.js';
@@ -12,10 +13,10 @@ const SOURCE = { topic: 'orders.raw.v1', partition: 1, offset: 9 };
 function restCtx(name: string): MapContext {
   const f = bsxFixture('rest.jsonl', name);
   if (!f.rest) throw new Error(`fixture ${name} has no rest request`);
-  return { venue: 'bsx', account: 'acc-1', receivedAt: RECEIVED, source: SOURCE, reference: {}, rest: f.rest };
+  return testRestContext('bsx', f.rest, f.rest.status, { receivedAt: RECEIVED, source: SOURCE });
 }
 
-const pushCtx = (): MapContext => ({ venue: 'bsx', account: 'acc-1', receivedAt: RECEIVED, source: SOURCE, reference: {} });
+const pushCtx = (): MapContext => testMapContext('bsx', { receivedAt: RECEIVED, source: SOURCE });
 
 function mapRest(name: string): MapResult {
   return bsxMapper.map(bsxFixture('rest.jsonl', name).text, restCtx(name));

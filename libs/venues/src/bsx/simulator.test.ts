@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { nowEpochNanos } from '@orderstream/kit';
 import type { SimLogEntry } from '../sim/server.js';
 import { TestSocket } from '../sim/test-client.js';
+import { testMapContext } from '../sim/test-context.js';
 import { parseBsxFrame, type BsxOrder } from './frames.js';
 import { bsxMapper } from './mapper.js';
 import { bsxExpectedCanonical, bsxExpectedSeen, type BsxLifecycle } from './lifecycles.js';
@@ -49,7 +50,7 @@ async function subscribed(sim: BsxSimulator): Promise<TestSocket> {
   return raw;
 }
 
-const ctx = { venue: 'bsx' as const, account: 'acc', receivedAt: 1, source: { topic: 't', partition: 0, offset: 0 }, reference: {} };
+const ctx = testMapContext('bsx', { account: 'acc' });
 
 describe('connection and authentication', () => {
   it('sends the connection id first; answers {"op":"ping"} with {"type":"pong"}', async () => {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { addDecimals, divDecimals, mulDecimals, silentLogger } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { EMPTY_REFERENCE } from '../reference.js';
 import type { SimLogEntry } from '../sim/server.js';
 import { VenueSession, type RawFrame } from '../session.js';
 import type { SessionEvent } from '../types.js';
+import { testMapContext } from '../sim/test-context.js';
 import { WebseaClient, type WebseaClientConfigInput, type WebseaClientDeps } from './client.js';
 import { WEBSEA_AVERAGE_PRICE_SCALE, webseaExpectedState } from './lifecycles.js';
 import { webseaMapper } from './mapper.js';
@@ -68,7 +68,7 @@ async function harness(
   return { sim, session, frames, events, eventsOf, data, until, log };
 }
 
-const ctx = { venue: 'websea' as const, account: 'acc-1', receivedAt: 1, source: { topic: 'orders.raw.v1', partition: 0, offset: 0 }, reference: EMPTY_REFERENCE };
+const ctx = testMapContext('websea');
 
 /** Maps raw frames the way the normalizer does (bytes → UTF-8 text → mapper), keeping order records only. */
 function mapRaw(frames: RawFrame[]): CanonicalOrder[] {

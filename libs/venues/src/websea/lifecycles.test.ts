@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDecimals, divDecimals, mulDecimals } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { EMPTY_REFERENCE } from '../reference.js';
+import { testMapContext } from '../sim/test-context.js';
 import { webseaMapper } from './mapper.js';
 import {
   WEBSEA_AVERAGE_PRICE_SCALE,
@@ -19,7 +19,7 @@ import {
   type WebseaLifecycle,
 } from './lifecycles.js';
 
-const ctx = { venue: 'websea' as const, account: 'acc', receivedAt: 1, source: { topic: 'raw', partition: 0, offset: 0 }, reference: EMPTY_REFERENCE };
+const ctx = testMapContext('websea', { account: 'acc' });
 const T0 = 1_731_231_231;
 
 const lc = (over: Partial<WebseaLifecycle>): WebseaLifecycle => ({

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { EMPTY_REFERENCE } from '../reference.js';
-import type { MapContext } from '../types.js';
+import { testMapContext } from '../sim/test-context.js';
 import { readWebseaFixtures, webseaFixture, type WebseaFixtureFile } from './fixtures.js';
 import { parseWebseaFrame, WEBSEA_ORDER_STATUSES } from './frames.js';
 import { WEBSEA_API_VERSION, WEBSEA_STATUS_MAP, webseaExecutionId, webseaMapper, webseaUnifiedSymbol } from './mapper.js';
 
-const ctx: MapContext = {
-  venue: 'websea',
-  account: 'acc-1',
-  receivedAt: 1_731_231_299_000_001,
-  source: { topic: 'orders.raw.v1', partition: 2, offset: 77 },
-  reference: EMPTY_REFERENCE,
-};
+const ctx = testMapContext('websea', { receivedAt: 1_731_231_299_000_001, source: { topic: 'orders.raw.v1', partition: 2, offset: 77 } });
 
 function mapOne(text: string): CanonicalOrder {
   const r = webseaMapper.map(text, ctx);

@@ -3,6 +3,7 @@ import { silentLogger, VenueError } from '@orderstream/kit';
 import { DEFAULT_RECONCILE_OPTIONS } from '../reconcile.js';
 import { VenueSession, type RawFrame } from '../session.js';
 import type { ReconcileIO, RestCall, SessionEvent } from '../types.js';
+import { testMapContext } from '../sim/test-context.js';
 import { WebseaClient } from './client.js';
 import { webseaMapper } from './mapper.js';
 import { WebseaReconciler } from './reconciler.js';
@@ -74,7 +75,7 @@ describe('WebseaSimulator REST endpoints', () => {
     const trades = await get(sim, WEBSEA_REST_PATHS.trades, { order_sn: id });
     expect(trades.body.result).toMatchObject({ order_sn: id, trades: [{ id: expect.any(Number), ctime: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/) }] });
     // What the sim serves, the mapper reads.
-    const ctx = { venue: 'websea' as const, account: 'a', receivedAt: 1, reference: {}, source: { topic: 't', partition: 0, offset: 0 } };
+    const ctx = testMapContext('websea', { account: 'a' });
     const mapped = webseaMapper.map(JSON.stringify(trades.body), { ...ctx, rest: { method: 'GET', path: WEBSEA_REST_PATHS.trades, params: { order_sn: id }, status: 200 } });
     expect(mapped.kind === 'orders' && mapped.orders[0]?.lastFillId?.split('#')[0]).toBe(sim.truth().get(id)?.executions[0]?.id);
   });

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import type { MapContext, MapResult } from '../types.js';
+import type { MapResult } from '../types.js';
+import { testMapContext } from '../sim/test-context.js';
 import { readWebseaRestFixtures, webseaFixture, webseaRestFixture, type WebseaRestFixture } from './fixtures.js';
 import { webseaMapper } from './mapper.js';
 import { webseaCtimeToSeconds, webseaRestError, webseaSecondsToCtime } from './rest.js';
 
-const base: MapContext = {
-  venue: 'websea', account: 'main', receivedAt: 1_731_231_300_000_000, reference: {},
-  source: { topic: 'orders.raw.v1', partition: 0, offset: 7 },
-};
+const base = testMapContext('websea', { account: 'main', receivedAt: 1_731_231_300_000_000, source: { topic: 'orders.raw.v1', partition: 0, offset: 7 } });
 
 function mapFixture(f: WebseaRestFixture): MapResult {
   return webseaMapper.map(f.text, { ...base, rest: { ...f.request, status: f.status } });

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FrameError } from '@orderstream/kit';
-import { EMPTY_REFERENCE } from '../reference.js';
 import type { SimLogEntry } from '../sim/server.js';
 import { TestSocket } from '../sim/test-client.js';
+import { testMapContext } from '../sim/test-context.js';
 import { webseaMapper } from './mapper.js';
 import { webseaLifecycleSteps, webseaOrderFrameText, type WebseaLifecycle } from './lifecycles.js';
 import { webseaNonce, webseaSubscribeSignature } from './sign.js';
@@ -11,7 +11,7 @@ import { WebseaSimulator, type WebseaSimulatorOptions } from './simulator.js';
 
 const TOKEN = 'sim-websea-token';
 const SECRET = 'sim-websea-secret';
-const ctx = { venue: 'websea' as const, account: 'acc', receivedAt: 1, source: { topic: 'raw', partition: 0, offset: 0 }, reference: EMPTY_REFERENCE };
+const ctx = testMapContext('websea', { account: 'acc' });
 
 const sims: WebseaSimulator[] = [];
 const sockets: WebSocket[] = [];

@@ -3,6 +3,7 @@ import { silentLogger } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import { VenueSession, type RawFrame } from '../session.js';
 import type { SessionEvent } from '../types.js';
+import { testMapContext } from '../sim/test-context.js';
 import { XtClient, type XtClientConfigInput } from './client.js';
 import { xtExpectedCanonical } from './lifecycles.js';
 import { xtMapper } from './mapper.js';
@@ -58,7 +59,7 @@ async function harness(simOptions: XtSimulatorOptions = {}, clientOptions: Parti
   return { sim, session, frames, events, eventsOf, data, until };
 }
 
-const ctx = (reference = {}) => ({ venue: 'xt' as const, account: 'acc-1', receivedAt: 1, source: { topic: 'orders.raw.v1', partition: 0, offset: 0 }, reference });
+const ctx = (reference = {}) => testMapContext('xt', { reference });
 
 /** No session event may carry a credential or a full listen key. */
 function expectNoSecretsInEvents(events: Event[], listenKeys: string[] = []) {

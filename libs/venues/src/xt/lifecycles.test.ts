@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareDecimals } from '@orderstream/kit';
 import { xtMapper } from './mapper.js';
+import { testMapContext } from '../sim/test-context.js';
 import {
   XT_LIFECYCLE_KINDS,
   XT_SIM_INSTRUMENTS,
@@ -16,7 +17,7 @@ import {
 } from './lifecycles.js';
 
 const reference = { xt: Object.fromEntries(XT_SIM_INSTRUMENTS.map((i) => [i.symbol, { contractSize: i.contractSize }])) };
-const ctx = { venue: 'xt' as const, account: 'acc', receivedAt: 1, source: { topic: 'raw', partition: 0, offset: 0 }, reference };
+const ctx = testMapContext('xt', { account: 'acc', reference });
 
 const lc = (over: Partial<XtLifecycle>): XtLifecycle => ({
   orderId: '1',

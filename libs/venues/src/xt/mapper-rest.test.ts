@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { parseRestRequest } from '../reconcile.js';
 import type { ReferenceData } from '../reference.js';
 import type { MapContext, MapResult } from '../types.js';
+import { testRestContext } from '../sim/test-context.js';
 import { readXtFixtures, xtFixture } from './fixtures.js';
 import { xtMapper } from './mapper.js';
 
 const REFERENCE: ReferenceData = { xt: { btc_usdt: { contractSize: '0.0001' }, eth_usdt: { contractSize: '0.01' } } };
 
 function ctxFor(request: string, status = 200): MapContext {
-  return {
-    venue: 'xt',
-    account: 'acc-1',
-    receivedAt: 1_731_231_299_000_001,
-    source: { topic: 'orders.raw.v1', partition: 1, offset: 7 },
-    reference: REFERENCE,
-    rest: { ...parseRestRequest(request), status },
-  };
+  return testRestContext('xt', request, status, { receivedAt: 1_731_231_299_000_001, source: { topic: 'orders.raw.v1', partition: 1, offset: 7 }, reference: REFERENCE });
 }
 
 function mapFixture(name: string): MapResult {

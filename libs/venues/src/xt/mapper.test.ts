@@ -3,6 +3,7 @@ import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import { EMPTY_REFERENCE, type ReferenceData } from '../reference.js';
 import type { MapContext } from '../types.js';
+import { testMapContext } from '../sim/test-context.js';
 import { readXtFixtures, xtFixture, type XtFixtureFile } from './fixtures.js';
 import { parseXtFrame, xtInvalidListenKeySchema, xtPongSchema } from './frames.js';
 import { XT_API_VERSION, xtMapper, xtUnifiedSymbol } from './mapper.js';
@@ -10,13 +11,7 @@ import { XT_API_VERSION, xtMapper, xtUnifiedSymbol } from './mapper.js';
 const REFERENCE: ReferenceData = { xt: { btc_usdt: { contractSize: '0.0001' }, eth_usdt: { contractSize: '0.01' } } };
 
 function ctx(reference: ReferenceData = REFERENCE): MapContext {
-  return {
-    venue: 'xt',
-    account: 'acc-1',
-    receivedAt: 1_731_231_299_000_001,
-    source: { topic: 'orders.raw.v1', partition: 3, offset: 42 },
-    reference,
-  };
+  return testMapContext('xt', { receivedAt: 1_731_231_299_000_001, source: { topic: 'orders.raw.v1', partition: 3, offset: 42 }, reference });
 }
 
 function mapOne(text: string, reference?: ReferenceData): CanonicalOrder {

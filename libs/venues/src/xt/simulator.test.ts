@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { SimLogEntry } from '../sim/server.js';
 import { TestSocket } from '../sim/test-client.js';
+import { testMapContext } from '../sim/test-context.js';
 import { parseXtFrame } from './frames.js';
 import { xtMapper } from './mapper.js';
 import { xtLifecycleSteps, type XtLifecycle, type XtOrderTruth } from './lifecycles.js';
@@ -282,7 +283,7 @@ describe('order lifecycles', () => {
   it('injectMalformed sends the exact returned text, and the mapper gives each its code', async () => {
     const sim = await start();
     const { raw } = await subscribed(sim);
-    const ctx = { venue: 'xt' as const, account: 'a', receivedAt: 1, source: { topic: 't', partition: 0, offset: 0 }, reference: {} };
+    const ctx = testMapContext('xt', { account: 'a' });
     const codes: string[] = [];
     for (const kind of ['invalid-json', 'wrong-types', 'unknown-state'] as const) {
       const text = sim.injectMalformed(kind);
