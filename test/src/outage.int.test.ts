@@ -20,12 +20,15 @@ import { createLogger, silentLogger, sleep } from '@orderstream/kit';
 import { createKafka, ensurePipelineTopics, headerString, orderSerdes, readTopicToEnd, topicNames, type Kafka, type TopicNames } from '@orderstream/kafka';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import {
-  binanceUsdmExpectedCanonical, BinanceUsdmSimulator, bsxExpectedCanonical, BsxSimulator, loopringExpectedCanonical, LoopringSimulator, mapperLookup,
-  webseaExpectedState, WebseaSimulator, xtExpectedCanonical, XtSimulator, type ReferenceData, type SimLogEntry,
+  binanceUsdmExpectedCanonical, BinanceUsdmSimulator, bsxExpectedCanonical, BsxSimulator, DEFAULT_RECONCILE_OPTIONS, loopringExpectedCanonical,
+  LoopringSimulator, mapperLookup, webseaExpectedState, WebseaSimulator, XtClient, xtClientConfigSchema, xtExpectedCanonical, XtSimulator,
+  type ReferenceData, type SimLogEntry, type VenueSession,
 } from '@orderstream/venues';
+import { createCollectorApp } from '@orderstream/collector';
 import { createNormalizerApp, type NormalizerApp } from '@orderstream/normalizer';
 import { createOrderStateApp, type OrderStateApp } from '@orderstream/order-state';
-import { findFreePort, startLocalBroker, waitFor, type LocalBroker } from '@orderstream/testing';
+import { findFreePort, startLocalBroker, uniqueName, waitFor, type LocalBroker } from '@orderstream/testing';
+import { testBrokers } from '@orderstream/testing/vitest';
 import { pickChecked } from './rigs/types.js';
 import { waitForStateTopic } from './support/checks.js';
 import { ServiceProcess } from './support/processes.js';
@@ -295,4 +298,69 @@ describe('outage: broker down 20 s, collector SIGKILLed meanwhile', () => {
     }
     console.info(`outage test: broker down ${OUTAGE_MS / 1000} s, collector killed ${killAt - downAt} ms into it; ${recovered} records recovered from the spool; ${expected.size} orders equal the truth; ${report.join('; ')}`);
   }, 240_000);
+});
+
+/**
+ * The bound (issue 10): a spool of 16 KiB while orders.raw.v1 cannot be written (the topic does not exist yet, on the
+ * shared broker). The collector must stop reading the venue socket and say so (stats, `paused` session event), drop
+ * nothing, and once the topic exists publish everything in order and read again (`resumed`).
+ */
+describe('outage spool full: the venue socket is paused, nothing is dropped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orderstream-spool-full-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('pauses at the bound, resumes when drained, and every frame arrives in order', async () => {
+    const logger = silentLogger();
+    const kafka = createKafka({ brokers: testBrokers(), clientId: 'e2e-spool-full', logger });
+    const prefix = `${uniqueName('e2e-spool-full')}.`;
+    await ensurePipelineTopics(kafka, { prefix, rawPartitions: 1, orderPartitions: 1, profile: 'test' });
+    const topics: TopicNames = { ...topicNames(prefix), raw: `${prefix}raw-created-late` };
+    const sim = await XtSimulator.start({ apiKey: 'f-xt-key', apiSecret: 'f-xt-secret' });
+    const log = frameLog();
+    sim.setLog(log.sink);
+    const client = new XtClient(xtClientConfigSchema.parse({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: 'f-xt-key', apiSecret: 'f-xt-secret' }), { logger });
+    const maxBytes = 16 * 1024;
+    const collector = createCollectorApp({
+      kafka, topics, accounts: [{ account: 'main', client, reconcile: { ...DEFAULT_RECONCILE_OPTIONS, enabled: false } }],
+      decodeState: orderSerdes().decodeState, logger, progressEveryMs: 0, spool: { dir, maxBytes },
+    });
+    try {
+      await collector.start();
+      await sim.waitForSubscribers(1, 20_000);
+      const play = sim.play(sim.randomLifecycles(60, 61), { intervalMs: 2 });
+      const session = collector.sessions()[0] as VenueSession;
+      await waitFor(() => session.paused && collector.stats().spool?.full === true, { timeoutMs: 20_000, description: 'the spool to fill and the session to pause' });
+      const atPause = collector.stats();
+      expect(atPause.spool?.fullCount).toBe(1);
+      await play; // the simulator wrote everything into the socket; the collector is not reading it
+      const sent = () => [...log.out.values()].flat().map((e) => e.text);
+      expect(atPause.frames, 'frames read before the pause').toBeLessThan(sent().length);
+      expect(collector.stats().frames, 'frames read while paused').toBeLessThan(sent().length);
+      // Bounded: past the bound only what ws had already read from the socket (one read, ≤ 64 KiB) and the event.
+      expect(atPause.spool?.unpublishedBytes).toBeLessThan(maxBytes + 80 * 1024);
+
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: topics.raw, numPartitions: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      await waitFor(() => !session.paused && collector.stats().frames === sent().length && collector.stats().pending === 0, {
+        timeoutMs: 90_000, description: 'the spool to drain, the session to resume and every frame to be published',
+      });
+
+      const records = await readTopicToEnd(kafka, topics.raw);
+      const data = records.filter((r) => headerString(r.headers, 'frame-kind') === 'data').map((r) => (r.value as Buffer).toString('utf8'));
+      expect(data).toEqual(sent());
+      const events = records.filter((r) => headerString(r.headers, 'frame-kind') === 'session').map((r) => JSON.parse((r.value as Buffer).toString('utf8')) as { event: string; reason?: string });
+      // The backlog is larger than the bound: it may fill again after each resume (at half). Always in pairs.
+      const flow = events.filter((e) => e.event === 'paused' || e.event === 'resumed');
+      expect(flow.length).toBeGreaterThanOrEqual(2);
+      expect(flow.map((e) => e.event)).toEqual(flow.map((_, i) => (i % 2 === 0 ? 'paused' : 'resumed')));
+      for (const e of flow.filter((x) => x.event === 'paused')) expect(e.reason).toMatch(/spool full/);
+      expect(collector.stats().spool).toMatchObject({ full: false, fullCount: flow.length / 2 });
+      console.info(`spool full: paused after ${atPause.frames} of ${sent().length} frames with ${atPause.spool?.unpublishedBytes} bytes unpublished (bound ${maxBytes}); ${flow.length / 2} pause/resume cycles while draining; all ${data.length} published in order`);
+    } finally {
+      await collector.stop();
+      await sim.stop();
+    }
+  }, 150_000);
 });
