@@ -70,7 +70,8 @@ describe('runReconciliation', () => {
     });
     expect(asked).toEqual(['open', 'history:9000', 'detail:4', 'detail:5', 'detail:6']);
     expect(report).toMatchObject({ asOfMs: 50_000, openOrders: 2, history: 1, historySinceMs: 9_000, lookups: 3, unknown: ['5'], failed: ['6'], deferred: [] });
-    expect(report.snapshotOrderIds).toEqual(['1', '2']);
+    // Everything the venue answered about is listed (an answer that changed nothing must not get an order closed).
+    expect(report.snapshotOrderIds).toEqual(['1', '2', '3', '4']);
   });
 
   it('bounds detail lookups: live suspects first, the rest deferred and kept open in the snapshot', async () => {
@@ -80,7 +81,7 @@ describe('runReconciliation', () => {
     });
     expect(asked).toEqual(['open', 'detail:a', 'detail:b']); // no history: the gap start is unknown
     expect(report.deferred).toEqual(['c']);
-    expect(report.snapshotOrderIds).toEqual(['c']);
+    expect(report.snapshotOrderIds).toEqual(['a', 'b', 'c']);
     expect(report.history).toBeNull();
     const event = reconciledEvent('reconnect', report);
     expect(event.reason).toMatch(/detail lookup bound hit: 1 order\(s\) deferred/);

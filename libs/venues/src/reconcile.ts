@@ -12,10 +12,12 @@ import type { LiveOrderRef, ReconcileIO, RestAnswer, RestCall, RestRequestInfo, 
  *     brings the orders that began and ended inside the gap, and the outcome of many live ones at once.
  *  3. Every order the state holds as live (then those it closed as CLOSED_UNKNOWN) that neither answer named gets a
  *     detail lookup, at most `maxDetailLookups` per run; the rest are deferred to the next run and kept open.
- *  4. The run ends with a `reconciled` session event whose snapshot lists the open orders plus the deferred ones,
- *     as of the moment the open-orders request was sent. The normalizer turns it into snapshot markers, and
- *     order-state closes as CLOSED_UNKNOWN only the orders that are live, absent from that list and last heard of
- *     before it: those whose lookup failed or that the venue no longer knows.
+ *  4. The run ends with a `reconciled` session event whose snapshot lists every order the venue answered about
+ *     (open orders, history, detail lookups that found the order) plus the deferred ones, as of the moment the
+ *     open-orders request was sent. The normalizer turns it into snapshot markers, and order-state closes as
+ *     CLOSED_UNKNOWN only the orders that are live, absent from that list and last heard of before it: those whose
+ *     lookup failed or that the venue no longer knows. (An answer that changed nothing in the state emits nothing,
+ *     so the order's last update stays older than the snapshot: being listed is what keeps it open.)
  * Every REST answer is published raw before the venue code sees it, so replaying orders.raw.v1 rebuilds the same
  * state; the venue's mapper maps those answers like any other frame.
  */
@@ -219,7 +221,7 @@ export interface ReconcileReport {
   failed: string[];
   /** suspects not looked up because of the bound: kept open until the next run */
   deferred: string[];
-  /** ids the snapshot lists: open orders and deferred ones */
+  /** ids the snapshot lists: every order the venue answered about, and the deferred ones */
   snapshotOrderIds: string[];
 }
 
@@ -244,9 +246,11 @@ export async function runReconciliation(reconciler: VenueReconciler, io: Reconci
   const deferred = missing.slice(input.maxDetailLookups).map((s) => s.orderId);
   const unknown: string[] = [];
   const failed: string[] = [];
+  const found: string[] = [];
   for (const ref of toLook) {
     try {
       if ((await reconciler.orderDetail(io, ref)) === 'unknown') unknown.push(ref.orderId);
+      else found.push(ref.orderId);
     } catch (error) {
       if (io.signal.aborted) throw error;
       if (!(error instanceof AppError)) throw error; // a programming error is not the venue's answer
@@ -262,7 +266,7 @@ export async function runReconciliation(reconciler: VenueReconciler, io: Reconci
     unknown,
     failed,
     deferred,
-    snapshotOrderIds: [...new Set([...open, ...deferred])],
+    snapshotOrderIds: [...new Set([...answered, ...found, ...deferred])],
   };
 }
 

@@ -283,7 +283,10 @@ describe('VenueSession reconciles Binance USDⓈ-M once connected', () => {
     const open = h.s.liveOrderIds();
     // the history answered the finished ETHUSDT order; the unknown one got a detail lookup (-2013)
     expect(reconciled.details).toMatchObject({ openOrders: open.length, lookups: 1, unknown: ['9007199254740001'], failed: [] });
-    expect([...(reconciled.details as { snapshot: { orderIds: string[] } }).snapshot.orderIds].sort()).toEqual([...open].sort());
+    // the snapshot lists every order the venue answered about (open ones and the history's), never the unknown one
+    const listed = (reconciled.details as { snapshot: { orderIds: string[] } }).snapshot.orderIds;
+    expect(listed).toEqual(expect.arrayContaining([...open, lcs[0]?.orderId as string]));
+    expect(listed).not.toContain('9007199254740001');
     for (const f of rest) for (const secret of [KEY, SECRET, 'signature']) expect(f.rest?.request).not.toContain(secret);
   });
 

@@ -90,7 +90,8 @@ describe('XT reconciliation in a VenueSession', () => {
     expect(rest[1]?.value.toString()).toContain(finished.orderId);
     const reconciled = h.events().find((e) => e.event === 'reconciled');
     expect(reconciled?.details).toMatchObject({ openOrders: 3, history: 1, lookups: 0 });
-    expect(((reconciled?.details?.snapshot as { orderIds: string[] }).orderIds).sort()).toEqual([...open].sort());
+    // the snapshot lists every order the venue answered about: the open ones and the one the history named
+    expect(((reconciled?.details?.snapshot as { orderIds: string[] }).orderIds).sort()).toEqual([...open, finished.orderId].sort());
     // no secret in any published frame or header
     for (const f of h.frames) {
       expect(f.value.toString()).not.toMatch(/sim-api-(key|secret)/);
