@@ -144,6 +144,7 @@ export class SpooledPublisher implements RawPublisher {
   #fullCount = 0;
   #fullMs = 0;
   #readFrom: number;
+  #closed = false;
 
   constructor(
     private readonly producer: Producer,
@@ -179,6 +180,11 @@ export class SpooledPublisher implements RawPublisher {
   }
 
   enqueue(record: PendingRecord): void {
+    if (this.#closed) {
+      // Only a programming error gets here (the app stops its sessions before the publisher): say so, loudly.
+      this.logger.error({ key: record.key }, 'raw record after the spool was closed: not written');
+      return;
+    }
     if (this.#unwritten.length > 0) this.#unwritten.push(record);
     else this.#append(record);
     if (this.#fullSince === undefined && (this.spool.full || this.#unwritten.length > 0)) this.#becomeFull();
@@ -199,6 +205,7 @@ export class SpooledPublisher implements RawPublisher {
     clearTimeout(this.#retryWrite);
     this.#wake?.();
     await this.#running;
+    this.#closed = true;
     this.spool.close();
   }
 
