@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, VenueError } from '@orderstream/kit';
 import { DEFAULT_RECONCILE_OPTIONS } from '../reconcile.js';
 import { VenueSession, type RawFrame } from '../session.js';
-import type { ReconcileIO, RestCall, SessionEvent } from '../types.js';
+import type { ReconcileIO, RestCall, SessionEvent, VenueClient } from '../types.js';
 import { testMapContext } from '../sim/test-context.js';
 import { WebseaClient } from './client.js';
 import { webseaMapper } from './mapper.js';
@@ -136,7 +136,7 @@ describe('WebseaClient.reconciler', () => {
     expect(WebseaClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws/v1/spot/order', token: TOKEN, secretKey: SECRET }).reconciler).toBeUndefined();
     const c = WebseaClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws/v1/spot/order', restUrl: 'https://oapi.websea.com', token: TOKEN, secretKey: SECRET });
     expect(c.reconciler?.rateLimit).toEqual({ capacity: 10, refillPerSec: 5 });
-    expect(c.readyEvent).toBeUndefined(); // ready once subscribed (the default)
+    expect((c as VenueClient).readyEvent).toBeUndefined(); // ready once subscribed (the default)
     expect(() => WebseaClient.fromConfig({ wsUrl: 'ws://127.0.0.1:1/ws/v1/spot/order', restUrl: 'ftp://x', token: TOKEN, secretKey: SECRET })).toThrow(/restUrl: must be an http\(s\) URL/);
   });
 });
