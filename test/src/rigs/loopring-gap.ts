@@ -13,16 +13,15 @@ const ACCOUNT_ID = 10010;
  */
 export async function loopringGapRig(account: string): Promise<GapRig> {
   const sim = await LoopringSimulator.start({ apiKey: API_KEY, accountId: ACCOUNT_ID, pingIntervalMs: 2_000 });
-  const client = LoopringClient.fromConfig(
-    { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, markets: sim.markets, accountId: ACCOUNT_ID, restApi: 'v2' },
-    { logger: silentLogger() },
-  );
+  const accountConfig = { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, markets: sim.markets, accountId: ACCOUNT_ID, restApi: 'v2' };
+  const client = LoopringClient.fromConfig(accountConfig, { logger: silentLogger() });
   const reference = sim.referenceData();
   sim.faults.duplicateRate = 0.05;
   return {
     venue: 'loopring',
     account,
     client,
+    accountConfig,
     reference,
     ready: () => sim.waitForSubscribers(1, 30_000),
     play: async (count, { intervalMs, seed }) => {

@@ -45,7 +45,7 @@ export interface GapRig {
   account: string;
   client: VenueClient;
   /** the same client's `config` as the collector's accounts file would hold it (for a collector process) */
-  accountConfig?: Record<string, unknown>;
+  accountConfig: Record<string, unknown>;
   reference: ReferenceData;
   /** resolves once a client is subscribed (or connected, for polled venues) */
   ready(): Promise<void>;
