@@ -39,8 +39,14 @@ interface PageRow {
   venue: string;
 }
 
+/** The rows drawn on the page (the test package has no DOM types: elements are read as data only). */
 const rowsOnPage = (page: Page): Promise<PageRow[]> =>
-  page.$$eval('#rows .row', (els) => els.map((e) => ({ key: (e as HTMLElement).dataset.key ?? '', status: (e as HTMLElement).dataset.status ?? '', venue: (e as HTMLElement).dataset.venue ?? '' })));
+  page.$$eval('#rows .row', (els) =>
+    els.map((e) => {
+      const d = (e as unknown as { dataset: Record<string, string | undefined> }).dataset;
+      return { key: d.key ?? '', status: d.status ?? '', venue: d.venue ?? '' };
+    }),
+  );
 const matchedOnPage = async (page: Page): Promise<number> => Number(((await page.textContent('#matched')) ?? '').split(' ')[0]?.replaceAll(',', ''));
 
 describe('web blotter in headless Chromium', () => {
@@ -80,23 +86,19 @@ describe('web blotter in headless Chromium', () => {
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     // Every (order, status) the page ever draws, to prove rows change in place while the page stays open.
-    await page.addInitScript(() => {
-      const seen: Record<string, string[]> = {};
-      (window as unknown as { __seen: typeof seen }).__seen = seen;
-      document.addEventListener('DOMContentLoaded', () => {
-        new MutationObserver((records) => {
-          for (const r of records) {
-            for (const n of r.addedNodes) {
-              const el = n as HTMLElement;
-              const key = el.dataset?.key;
-              const status = el.dataset?.status;
+    await page.addInitScript({
+      content: `
+        window.__seen = {};
+        document.addEventListener('DOMContentLoaded', () => {
+          new MutationObserver((records) => {
+            for (const r of records) for (const el of r.addedNodes) {
+              const key = el.dataset && el.dataset.key, status = el.dataset && el.dataset.status;
               if (!key || !status) continue;
-              const list = (seen[key] ??= []);
+              const list = (window.__seen[key] ??= []);
               if (list[list.length - 1] !== status) list.push(status);
             }
-          }
-        }).observe(document.getElementById('rows') as HTMLElement, { childList: true });
-      });
+          }).observe(document.getElementById('rows'), { childList: true });
+        });`,
     });
   }, 180_000);
 
@@ -131,7 +133,7 @@ describe('web blotter in headless Chromium', () => {
       },
       { timeoutMs: 20_000, intervalMs: 200, description: 'the page to show every order in its final status' },
     );
-    const seen = await page.evaluate(() => (window as unknown as { __seen: Record<string, string[]> }).__seen);
+    const seen = (await page.evaluate('window.__seen')) as Record<string, string[]>;
     const changedLive = Object.entries(seen).filter(([, statuses]) => statuses.length >= 2);
     expect(changedLive.length, `rows whose status changed on the open page: ${JSON.stringify(changedLive.slice(0, 3))}`).toBeGreaterThan(5);
     expect(await matchedOnPage(page)).toBe(expected.size);
@@ -153,7 +155,7 @@ describe('web blotter in headless Chromium', () => {
   it('shows a row\'s every canonical field and its history', async () => {
     const key = (await rowsOnPage(page))[0]?.key as string;
     await page.click(`#rows .row[data-key="${key}"]`);
-    await page.waitForFunction((k) => document.querySelector('#detail [data-field="orderKey"] td:last-child')?.textContent === k, key);
+    await waitFor(async () => (await page.textContent('#detail [data-field="orderKey"] td:last-child')) === key, { timeoutMs: 10_000, description: `detail of ${key}` });
     const state = orderState.store.get(key) as OrderState;
     for (const field of Object.keys(state.order)) expect(await page.$(`#detail [data-field="${field}"]`), field).not.toBeNull();
     expect(await page.textContent('#detail [data-field="status"] td:last-child')).toBe(state.order.status);
