@@ -13,7 +13,7 @@ const REPEAT_WINDOW_MS = 10_000;
  * is down kafkajs logs every failed connection attempt twice (the socket error, then the retry); the same message
  * is logged at its level at most once per 10 s (with how many were folded into it), the rest at debug.
  */
-function pinoLogCreator(logger: Logger, now: () => number = Date.now): logCreator {
+export function pinoLogCreator(logger: Logger, now: () => number = Date.now): logCreator {
   const child = logger.child({ component: 'kafkajs' });
   const lastSeen = new Map<string, { at: number; folded: number }>();
   return () =>
