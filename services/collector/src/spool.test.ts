@@ -216,4 +216,32 @@ describe('SpooledPublisher', () => {
     expect(sent2.map((s) => s.value)).toEqual(Array.from({ length: 11 }, (_, i) => text(rec(80 + i))));
     await pub2.drainAndStop(1_000);
   });
+
+  it('holds records in memory while the spool cannot be written (disk full), pauses, and writes them in order later', async () => {
+    const dir = freshDir();
+    const { producer, sent } = fakeProducer();
+    const events: string[] = [];
+    const spool = Spool.open({ dir, maxBytes: 1 << 20, logger });
+    const pub = new SpooledPublisher(producer, 'raw', spool, logger, { onFull: (reason) => events.push(`full: ${reason}`), onDrained: () => events.push('drained') });
+    pub.start();
+    const append = spool.append.bind(spool);
+    let failures = 3;
+    spool.append = (r) => {
+      if (failures > 0) {
+        failures--;
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      return append(r);
+    };
+    for (let i = 0; i < 10; i++) pub.enqueue(rec(i));
+    expect(events).toEqual([expect.stringMatching(/spool cannot be written \(1 frames held in memory\)/)]);
+    expect(pub.stats()).toMatchObject({ full: true, unwritten: 10 });
+    expect(pub.pending).toBe(10);
+    await waitFor(() => sent.length === 10, { timeoutMs: 10_000, description: 'held records written and published' });
+    expect(sent.map((s) => s.value)).toEqual(Array.from({ length: 10 }, (_, i) => text(rec(i))));
+    await waitFor(() => events.length === 2, { timeoutMs: 5_000, description: 'resume after the spool could be written again' });
+    expect(events[1]).toBe('drained');
+    expect(pub.stats()).toMatchObject({ full: false, unwritten: 0 });
+    await pub.drainAndStop(1_000);
+  });
 });
