@@ -96,6 +96,7 @@ describe('secrets in problems and URLs', () => {
     expect(showValue('token', 'SECRET-1')).toBe('[redacted]');
     expect(showValue('wsUrl', 'wss://u:SECRET-2@h/x')).toBe('"wss://[redacted]@h/x"');
     expect(redactUrlCredentials('GET http://u:SECRET-3@h:1/p and https://h/ok')).toBe('GET http://[redacted]@h:1/p and https://h/ok');
+    expect(redactUrlCredentials('wss://h/ws?wsApiKey=SECRET-8&market=LRC-ETH&signature=SECRET-9')).toBe('wss://h/ws?wsApiKey=[redacted]&market=LRC-ETH&signature=[redacted]');
 
     const problems = new ConfigProblems();
     problems.check(z.object({ apiSecret: z.string().min(99), wsUrl: z.string().startsWith('ws:') }), { apiSecret: 'SECRET-4', wsUrl: 'http://u:SECRET-5@h' }, 'accounts[0].config');

@@ -16,9 +16,14 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-/** `scheme://user:password@host/…` → `scheme://[redacted]@host/…`; any other text is returned unchanged. */
+/**
+ * `scheme://user:password@host/…` → `scheme://[redacted]@host/…`, and the values of query parameters named like
+ * credentials (`?wsApiKey=…`, `&signature=…`, `&token=…`) → `[redacted]`; any other text is returned unchanged.
+ */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, '$1[redacted]@');
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, '$1[redacted]@')
+    .replace(/([?&][^=&\s"'#]*(?:key|secret|token|signature|password|passphrase|auth)[^=&\s"'#]*=)[^&\s"'#]+/gi, '$1[redacted]');
 }
 
 /** How a configuration value is shown in a problem: JSON, secrets masked, URL credentials masked, long values cut. */
