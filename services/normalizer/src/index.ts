@@ -1,3 +1,4 @@
 export * from './normalize.js';
+export * from './guard.js';
 export * from './app.js';
 export * from './dlq-replay.js';

@@ -2,8 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { FrameError } from '@orderstream/kit';
 import { encodeRawHeaders, headerString, topicNames, type InRecord } from '@orderstream/kafka';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import type { VenueMapper } from '@orderstream/venues';
-import { normalizeRecord, type NormalizeDeps } from './normalize.js';
+import type { MapContext, VenueMapper } from '@orderstream/venues';
+import { MAX_DLQ_MESSAGE_CHARS, normalizeRecord, type NormalizeDeps } from './normalize.js';
+
+/** A complete canonical order (the guard in normalizeFrame checks every field) with the given id. */
+function orderOf(id: string, ctx: MapContext): CanonicalOrder {
+  return {
+    orderKey: `xt|${ctx.account}|${id}`, venue: 'xt', account: ctx.account, orderId: id, clientOrderId: null, venueSymbol: 'btc_usdt',
+    symbol: null, instrumentKind: 'PERPETUAL', side: 'BUY', positionSide: null, orderType: 'LIMIT', venueOrderType: null, timeInForce: null,
+    status: 'NEW', venueStatus: 'NEW', price: '1', triggerPrice: null, quantity: null, venueQuantity: '1', quoteQuantity: null,
+    filledQuantity: null, venueFilledQuantity: '0', filledQuoteQuantity: null, averagePrice: null, fee: null, feeAsset: null,
+    lastFillQuantity: null, lastFillPrice: null, lastFillFee: null, lastFillId: null, reduceOnly: null, postOnly: null,
+    createdAt: null, updatedAt: null, receivedAt: ctx.receivedAt, source: ctx.source, extras: {},
+  };
+}
 
 /** A minimal mapper that follows the VenueMapper contract, so this test exercises normalizeRecord alone. */
 const echoMapper: VenueMapper = {
@@ -13,7 +25,7 @@ const echoMapper: VenueMapper = {
     if (text === 'pong') return { kind: 'skipped', what: 'pong' };
     if (text.startsWith('snapshot:')) {
       const ids = text.slice('snapshot:'.length).split(',').filter(Boolean);
-      return { kind: 'orders', orders: ids.map((id) => ({ orderKey: `xt|${ctx.account}|${id}` }) as CanonicalOrder), snapshot: { complete: true } };
+      return { kind: 'orders', orders: ids.map((id) => orderOf(id, ctx)), snapshot: { complete: true } };
     }
     if (text === 'boom') throw new TypeError('mapper bug');
     if (ctx.rest) return { kind: 'skipped', what: `rest ${ctx.rest.method} ${ctx.rest.path} ${JSON.stringify(ctx.rest.params)} ${ctx.rest.status}` };
@@ -23,7 +35,7 @@ const echoMapper: VenueMapper = {
     } catch {
       throw new FrameError('FRAME_NOT_JSON', 'not json');
     }
-    return { kind: 'orders', orders: [{ orderKey: `xt|${ctx.account}|${json.id}`, receivedAt: ctx.receivedAt, source: ctx.source } as CanonicalOrder] };
+    return { kind: 'orders', orders: [orderOf(json.id, ctx)] };
   },
 };
 
@@ -98,6 +110,32 @@ describe('normalizeRecord', () => {
 
   it('passes session events by', () => {
     expect(normalizeRecord(raw('{"event":"connected"}', { 'frame-kind': 'session' }), deps).outputs).toEqual([]);
+  });
+
+  it('dead-letters a frame whose canonical order breaks an input limit (guard.ts), with a short one-line message', () => {
+    const { outcome, outputs } = normalizeRecord(raw(JSON.stringify({ id: `7|${'\n'.repeat(3000)}` })), deps);
+    expect(outcome).toMatchObject({ kind: 'dlq', code: 'FRAME_ID_INVALID' });
+    expect(outputs).toHaveLength(1);
+    const message = headerString(outputs[0]?.headers, 'dlq-message') as string;
+    expect(message).toContain('orderId');
+    expect(message.length).toBeLessThan(300);
+    expect(message).not.toContain('\n');
+  });
+
+  it('caps and escapes any dead letter message, whoever wrote it', () => {
+    const chatty: VenueMapper = { venue: 'xt', apiVersion: 'chatty', map: () => { throw new FrameError('FRAME_INVALID', `bad\u0000${'x'.repeat(5000)}`); } };
+    const d = { ...deps, lookup: () => chatty };
+    const { outcome } = normalizeRecord(raw('{}'), d);
+    expect(outcome).toMatchObject({ kind: 'dlq', code: 'FRAME_INVALID' });
+    const message = (outcome as { message: string }).message;
+    expect(message.startsWith('bad\\u0000xxx')).toBe(true);
+    expect(message).toMatch(/\.\.\. \(5004 characters\)$/);
+    expect(message.length).toBeLessThanOrEqual(MAX_DLQ_MESSAGE_CHARS + 40);
+  });
+
+  it('dead-letters an order that does not encode instead of throwing out of the batch', () => {
+    const d = { ...deps, encode: () => { throw new FrameError('AVRO_ENCODE_FAILED', 'no'); } };
+    expect(normalizeRecord(raw('{"id":"9"}'), d).outcome).toMatchObject({ kind: 'dlq', code: 'AVRO_ENCODE_FAILED' });
   });
 
   it.each([

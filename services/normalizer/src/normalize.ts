@@ -1,7 +1,8 @@
 import { AppError, FrameError, errorMessage, toEpochMicros, type ErrorCode } from '@orderstream/kit';
 import { deadLetter, decodeRawHeaders, type InRecord, type OutRecord, type TopicNames } from '@orderstream/kafka';
 import { orderKeyOf, type CanonicalOrder, type SnapshotMarker } from '@orderstream/schemas';
-import { parseRestRequest, reconciledSnapshotOf, type MapContext, type ReferenceData, type VenueId, type VenueMapper } from '@orderstream/venues';
+import { parseRestRequest, reconciledSnapshotOf, safeText, type MapContext, type ReferenceData, type VenueId, type VenueMapper } from '@orderstream/venues';
+import { guardCanonicalOrder } from './guard.js';
 
 /** What became of one raw frame. */
 export type NormalizeOutcome =
@@ -11,19 +12,26 @@ export type NormalizeOutcome =
 
 export type MapperLookup = (venue: string, apiVersion: string) => VenueMapper | undefined;
 
+/** Longest dead-letter message (characters); longer ones are cut (dlq-message header, logs, the CLI's answer). */
+export const MAX_DLQ_MESSAGE_CHARS = 1000;
+
 /**
  * One frame's text → outcome. The single code path shared by the normalizer service and the offline
- * `orderstream normalize` command. Never throws for bad input: it says why instead.
+ * `orderstream normalize` command. Never throws for bad input: it says why instead. Every canonical order a mapper
+ * returns must pass the input limits (guard.ts) or the frame is a dead letter; a dead letter's message is one line
+ * of well-formed text of at most MAX_DLQ_MESSAGE_CHARS.
  */
 export function normalizeFrame(mapper: VenueMapper, text: string, ctx: MapContext): NormalizeOutcome {
   try {
     const result = mapper.map(text, ctx);
     if (result.kind === 'skipped') return { kind: 'skipped', what: result.what };
-    return result.snapshot ? { kind: 'orders', orders: result.orders, snapshot: true } : { kind: 'orders', orders: result.orders };
+    const orders = result.orders;
+    for (let i = 0; i < orders.length; i++) guardCanonicalOrder(orders[i] as CanonicalOrder, ctx, i, orders.length);
+    return result.snapshot ? { kind: 'orders', orders, snapshot: true } : { kind: 'orders', orders };
   } catch (error) {
-    if (error instanceof AppError) return { kind: 'dlq', code: error.code, message: error.message };
+    if (error instanceof AppError) return { kind: 'dlq', code: error.code, message: safeText(error.message, MAX_DLQ_MESSAGE_CHARS) };
     // A mapper bug on odd input is still this frame's problem, not a reason to stop the service.
-    return { kind: 'dlq', code: 'FRAME_UNMAPPABLE', message: `mapper failed: ${errorMessage(error)}` };
+    return { kind: 'dlq', code: 'FRAME_UNMAPPABLE', message: safeText(`mapper failed: ${errorMessage(error)}`, MAX_DLQ_MESSAGE_CHARS) };
   }
 }
 
@@ -82,13 +90,19 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
     outcome = normalizeFrame(mapper, record.value ? record.value.toString('utf8') : '', ctx);
   } catch (error) {
     const code: ErrorCode = error instanceof AppError ? error.code : 'INTERNAL';
-    outcome = { kind: 'dlq', code, message: errorMessage(error) };
+    outcome = { kind: 'dlq', code, message: safeText(errorMessage(error), MAX_DLQ_MESSAGE_CHARS) };
   }
 
   if (outcome.kind === 'orders') {
-    const outputs: OutRecord[] = outcome.orders.map((order) => ({ topic: deps.topics.canonical, key: order.orderKey, value: deps.encode(order) }));
-    if (outcome.snapshot && ctx) outputs.push(...snapshotMarkers(ctx.venue, ctx.account, outcome.orders.map((o) => o.orderKey), ctx.receivedAt, source, deps));
-    return { outcome, outputs };
+    const orders = outcome;
+    try {
+      const outputs: OutRecord[] = orders.orders.map((order) => ({ topic: deps.topics.canonical, key: order.orderKey, value: deps.encode(order) }));
+      if (orders.snapshot && ctx) outputs.push(...snapshotMarkers(ctx.venue, ctx.account, orders.orders.map((o) => o.orderKey), ctx.receivedAt, source, deps));
+      return { outcome, outputs };
+    } catch (error) {
+      // The guard admits only encodable orders; should one still fail to encode, it is this frame's dead letter.
+      outcome = { kind: 'dlq', code: error instanceof AppError ? error.code : 'AVRO_ENCODE_FAILED', message: safeText(errorMessage(error), MAX_DLQ_MESSAGE_CHARS) };
+    }
   }
   if (outcome.kind === 'dlq') return { outcome, outputs: [deadLetter(record, outcome.code, outcome.message, deps.topics.dlq)] };
   return { outcome, outputs: [] };
