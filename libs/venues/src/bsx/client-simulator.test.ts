@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { SessionEvent } from '../types.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
 import type { SimLogEntry } from '../sim/server.js';
 import { testMapContext } from '../sim/test-context.js';
 import { BsxClient, type BsxClientConfigInput } from './client.js';
@@ -17,59 +15,26 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Event = SessionEvent & { venue: string };
-
 /** A VenueSession driving BsxClient against a BsxSimulator, with every sunk frame kept in order. */
 async function harness(simOptions: BsxSimulatorOptions = {}, clientOptions: Partial<BsxClientConfigInput> = {}) {
   const log: SimLogEntry[] = [];
   const sim = await BsxSimulator.start({ log: (e) => log.push(e), ...simOptions });
   cleanups.push(() => sim.stop());
-  const frames: RawFrame[] = [];
-  const waiters = new Set<() => void>();
   const client = BsxClient.fromConfig({ wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET, ...clientOptions });
-  const session = new VenueSession({
-    client,
-    sink: (f) => {
-      frames.push(f);
-      for (const w of [...waiters]) w();
-    },
-    logger: silentLogger(),
-    backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-  });
-  session.start();
-  cleanups.push(() => session.stop());
-
-  const events = (): Event[] => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString()) as Event);
-  const eventsOf = (type: SessionEvent['event']) => events().filter((e) => e.event === type);
-  const data = (): string[] => frames.filter((f) => f.kind === 'data').map((f) => f.value.toString());
-  const snapshots = () => data().filter((t) => t.includes('"type":"snapshot"'));
-  /** Waits (no sleeping) until cond holds, re-checking on every sunk frame and simulator change. */
-  const until = (cond: () => boolean, what: string, timeoutMs = 10_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; session events: ${JSON.stringify(events().slice(-6))}`));
-      }, timeoutMs);
-      waiters.add(check);
-      void sim.waitUntil(cond, timeoutMs, what).then(check, () => {});
-      check();
-    });
+  const rec = new RecordingSession({ client, sim });
+  rec.start();
+  cleanups.push(rec.stop);
+  const snapshots = () => rec.data().filter((t) => t.includes('"type":"snapshot"'));
   /** Auth frames the simulator received, parsed. */
   const authFrames = () =>
     log.filter((e) => e.direction === 'in' && e.text.includes('"op":"auth"')).map((e) => (JSON.parse(e.text) as { data: { key: string; timestamp: string; signature: string } }).data);
-  return { sim, session, frames, events, eventsOf, data, snapshots, until, authFrames, log };
+  return { sim, ...rec, snapshots, authFrames, log };
 }
 
 const ctx = testMapContext('bsx');
 
 /** No session event may carry a credential. */
-function expectNoSecretsInEvents(events: Event[]) {
+function expectNoSecretsInEvents(events: RecordedEvent[]) {
   const text = JSON.stringify(events);
   for (const s of [SECRET, KEY]) expect(text).not.toContain(s);
 }

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { secretString, silentLogger, VenueError } from '@orderstream/kit';
-import { createRestIO, DEFAULT_RECONCILE_OPTIONS, parseRestRequest, TokenBucket, type ReconcileOptions } from '../reconcile.js';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { LiveOrderRef, ReconcileIO, SessionEvent } from '../types.js';
+import { secretString, VenueError } from '@orderstream/kit';
+import { createRestIO, parseRestRequest, TokenBucket, type ReconcileOptions } from '../reconcile.js';
+import type { LiveOrderRef, ReconcileIO } from '../types.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
 import { testRestContext } from '../sim/test-context.js';
 import { BsxClient } from './client.js';
 import { bsxSimOrderId } from './lifecycles.js';
@@ -179,32 +179,15 @@ describe('BsxReconciler against the simulator', () => {
   });
 });
 
-type Event = SessionEvent & { venue: string };
-
 describe('VenueSession reconciles BSX after subscribing', () => {
   async function harness(options: Partial<ReconcileOptions>, before?: (s: BsxSimulator) => Promise<() => LiveOrderRef[]>) {
     const s = await sim();
     const suspects = before ? await before(s) : () => [];
-    const frames: RawFrame[] = [];
     const client = BsxClient.fromConfig({ wsUrl: s.wsUrl, restUrl: s.httpUrl, apiKey: KEY, apiSecret: SECRET });
-    const session = new VenueSession({
-      client,
-      sink: (f) => frames.push(f),
-      logger: silentLogger(),
-      backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-      reconcile: { suspects, lastSeenMs: () => Date.now() - 60_000, options: { ...DEFAULT_RECONCILE_OPTIONS, ...options } },
-    });
-    session.start();
-    cleanups.push(() => session.stop());
-    const events = (): Event[] => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString()) as Event);
-    const until = async (cond: () => boolean, what: string, timeoutMs = 15_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events ${JSON.stringify(events().slice(-5))}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
-    return { s, frames, events, until, session };
+    const rec = new RecordingSession({ client, sim: s, timeoutMs: 15_000, reconcile: { suspects, lastSeenMs: () => Date.now() - 60_000, options } });
+    rec.start();
+    cleanups.push(rec.stop);
+    return { s, ...rec };
   }
 
   it('the first reconciliation publishes rest frames and a reconciled event after subscribed; its snapshot is the open orders', async () => {
@@ -226,7 +209,7 @@ describe('VenueSession reconciles BSX after subscribing', () => {
       'GET /orders/00000000-0000-4000-8000-000000000009',
     ]);
     expect(rest[1]?.value.toString()).toContain(gone);
-    const reconciled = h2.events().find((e) => e.event === 'reconciled') as Event;
+    const reconciled = h2.events().find((e) => e.event === 'reconciled') as RecordedEvent;
     const open = h2.s.liveOrderIds();
     expect(reconciled.details).toMatchObject({ openOrders: open.length, lookups: 1, unknown: ['00000000-0000-4000-8000-000000000009'], failed: [] });
     // the snapshot lists every order the venue answered about (open ones and the history's), never the unknown one
@@ -243,7 +226,7 @@ describe('VenueSession reconciles BSX after subscribing', () => {
     await h.until(() => h.s.subscriberCount === 1, 'subscribed');
     const play = h.s.play(h.s.randomLifecycles(20, 32), { intervalMs: 5 });
     await h.until(() => h.events().some((e) => e.event === 'error' && String(e.reason).startsWith('reconciliation failed')), 'a failed run');
-    const failed = h.events().find((e) => e.event === 'error') as Event;
+    const failed = h.events().find((e) => e.event === 'error') as RecordedEvent;
     expect(failed.code).toBe('VENUE_RATE_LIMITED');
     h.s.restFaults.knobs.errorNext = 1; // the retry meets a 500 once, retried inside the call
     await h.until(() => h.events().some((e) => e.event === 'reconciled'), 'a later successful run');

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { addDecimals, divDecimals, mulDecimals, silentLogger } from '@orderstream/kit';
+import { addDecimals, divDecimals, mulDecimals } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import type { SimLogEntry } from '../sim/server.js';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { SessionEvent } from '../types.js';
+import type { RawFrame } from '../session.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
 import { testMapContext } from '../sim/test-context.js';
 import { WebseaClient, type WebseaClientConfigInput, type WebseaClientDeps } from './client.js';
 import { WEBSEA_AVERAGE_PRICE_SCALE, webseaExpectedState } from './lifecycles.js';
@@ -17,8 +17,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Event = SessionEvent & { venue: string };
-
 /** A VenueSession driving WebseaClient against a WebseaSimulator, with every sunk frame kept in order. */
 async function harness(
   simOptions: WebseaSimulatorOptions = {},
@@ -30,42 +28,11 @@ async function harness(
   const sim = await WebseaSimulator.start({ log: (e) => log.push(e), ...simOptions });
   cleanups.push(() => sim.stop());
   beforeStart?.(sim);
-  const frames: RawFrame[] = [];
-  const waiters = new Set<() => void>();
   const client = WebseaClient.fromConfig({ wsUrl: sim.wsUrl, token: TOKEN, secretKey: SECRET, ...clientOptions }, deps);
-  const session = new VenueSession({
-    client,
-    sink: (f) => {
-      frames.push(f);
-      for (const w of [...waiters]) w();
-    },
-    logger: silentLogger(),
-    backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-  });
-  session.start();
-  cleanups.push(() => session.stop());
-
-  const events = (): Event[] => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString('utf8')) as Event);
-  const eventsOf = (type: SessionEvent['event']) => events().filter((e) => e.event === type);
-  const data = (): RawFrame[] => frames.filter((f) => f.kind === 'data');
-  /** Waits (no sleeping) until cond holds, re-checking on every sunk frame and simulator change. */
-  const until = (cond: () => boolean, what: string, timeoutMs = 10_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; session events: ${JSON.stringify(events().slice(-6))}`));
-      }, timeoutMs);
-      waiters.add(check);
-      void sim.waitUntil(cond, timeoutMs, what).then(check, () => {});
-      check();
-    });
-  return { sim, session, frames, events, eventsOf, data, until, log };
+  const rec = new RecordingSession({ client, sim });
+  rec.start();
+  cleanups.push(rec.stop);
+  return { sim, ...rec, data: rec.dataFrames, log };
 }
 
 const ctx = testMapContext('websea');
@@ -101,7 +68,7 @@ function sumExecutions(records: CanonicalOrder[]) {
   );
 }
 
-function expectNoSecretsInEvents(events: Event[]) {
+function expectNoSecretsInEvents(events: RecordedEvent[]) {
   const text = JSON.stringify(events);
   for (const s of [SECRET, TOKEN]) expect(text).not.toContain(s);
 }

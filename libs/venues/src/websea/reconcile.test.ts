@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, VenueError } from '@orderstream/kit';
-import { DEFAULT_RECONCILE_OPTIONS } from '../reconcile.js';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { ReconcileIO, RestCall, SessionEvent, VenueClient } from '../types.js';
-import { testMapContext } from '../sim/test-context.js';
+import { VenueError } from '@orderstream/kit';
+import type { ReconcileIO, RestCall, VenueClient } from '../types.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
+import { testMapContext, testRestContext } from '../sim/test-context.js';
 import { WebseaClient } from './client.js';
 import { webseaMapper } from './mapper.js';
 import { WebseaReconciler } from './reconciler.js';
@@ -17,15 +16,6 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Polls cond every 20 ms until it holds; rejects after timeoutMs naming what it waited for. */
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function startSim(): Promise<WebseaSimulator> {
   const sim = await WebseaSimulator.start();
@@ -203,25 +193,23 @@ describe('WebseaReconciler', () => {
 describe('VenueSession reconciles WebSea', () => {
   async function harness(options = {}) {
     const sim = await startSim();
-    const frames: RawFrame[] = [];
     const client = WebseaClient.fromConfig({ wsUrl: sim.wsUrl, restUrl: sim.httpUrl, token: TOKEN, secretKey: SECRET });
-    const session = new VenueSession({
-      client, sink: (f) => frames.push(f), logger: silentLogger(), backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-      reconcile: { suspects: () => [], lastSeenMs: () => Date.now() - 60_000, options: { ...DEFAULT_RECONCILE_OPTIONS, historyMarginMs: 1000, ...options } },
+    const rec = new RecordingSession({
+      client, sim, timeoutMs: 15_000,
+      reconcile: { lastSeenMs: () => Date.now() - 60_000, options: { historyMarginMs: 1000, ...options } },
     });
-    cleanups.push(() => session.stop());
-    const events = () => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString('utf8')) as SessionEvent);
-    return { sim, session, frames, events };
+    cleanups.push(rec.stop);
+    return { sim, ...rec };
   }
 
   it('after subscribing, publishes every REST answer raw and a reconciled event with the open orders', async () => {
-    const { sim, session, frames, events } = await harness();
+    const { sim, session, frames, events, until } = await harness();
     const lcs = sim.randomLifecycles(6, 9);
     const playing = sim.play(lcs, { intervalMs: 40, waitForSubscriberMs: 10_000 });
     session.start();
     await until(() => events().some((e) => e.event === 'reconciled'), 'a reconciled event');
     await playing;
-    const kinds = frames.map((f) => (f.kind === 'session' ? (JSON.parse(f.value.toString()) as SessionEvent).event : f.kind));
+    const kinds = frames.map((f) => (f.kind === 'session' ? (JSON.parse(f.value.toString()) as RecordedEvent).event : f.kind));
     expect(kinds.indexOf('subscribed')).toBeLessThan(kinds.indexOf('rest'));
     expect(kinds.indexOf('rest')).toBeLessThan(kinds.indexOf('reconciled'));
     const rest = frames.filter((f) => f.kind === 'rest');
@@ -229,20 +217,15 @@ describe('VenueSession reconciles WebSea', () => {
     for (const f of rest) {
       expect(f.rest?.status).toBe(200);
       expect(f.rest?.request).not.toMatch(/Signature|Nonce|Token|sim-websea/);
-      const [method, target] = (f.rest?.request as string).split(' ') as [string, string];
-      const url = new URL(target, 'http://x');
       // Every answer maps (or is skipped) without error.
-      webseaMapper.map(f.value.toString('utf8'), {
-        venue: 'websea', account: 'a', receivedAt: 1, reference: {}, source: { topic: 't', partition: 0, offset: 0 },
-        rest: { method, path: url.pathname, params: Object.fromEntries(url.searchParams), status: 200 },
-      });
+      webseaMapper.map(f.value.toString('utf8'), testRestContext('websea', f.rest?.request as string, 200, { account: 'a' }));
     }
     const reconciled = events().find((e) => e.event === 'reconciled');
     expect(reconciled?.details).toMatchObject({ trigger: 'start', snapshot: { orderIds: expect.any(Array) } });
   });
 
   it('keeps streaming through rate limits and server errors; the failed run is an error event and a later run succeeds', async () => {
-    const { sim, session, frames, events } = await harness({ maxAttempts: 2 });
+    const { sim, session, frames, events, until } = await harness({ maxAttempts: 2 });
     sim.restFaults.knobs.retryAfterSec = 0;
     sim.restFaults.knobs.rateLimitNext = 2;
     sim.restFaults.knobs.errorNext = 1;

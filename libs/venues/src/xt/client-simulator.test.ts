@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { SessionEvent } from '../types.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
 import { testMapContext } from '../sim/test-context.js';
 import { XtClient, type XtClientConfigInput } from './client.js';
 import { xtExpectedCanonical } from './lifecycles.js';
@@ -15,54 +13,21 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Event = SessionEvent & { venue: string };
-
-/** A VenueSession driving XtClient against an XtSimulator, with every sunk frame kept in order. */
+/** A VenueSession driving XtClient against an XtSimulator (../sim/recording-session.ts: every sunk frame kept in order). */
 async function harness(simOptions: XtSimulatorOptions = {}, clientOptions: Partial<XtClientConfigInput> = {}) {
   const sim = await XtSimulator.start(simOptions);
   cleanups.push(() => sim.stop());
-  const frames: RawFrame[] = [];
-  const waiters = new Set<() => void>();
   const client = XtClient.fromConfig({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: 'sim-api-key', apiSecret: SECRET, ...clientOptions });
-  const session = new VenueSession({
-    client,
-    sink: (f) => {
-      frames.push(f);
-      for (const w of [...waiters]) w();
-    },
-    logger: silentLogger(),
-    backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-  });
-  session.start();
-  cleanups.push(() => session.stop());
-
-  const events = (): Event[] => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString()) as Event);
-  const eventsOf = (type: SessionEvent['event']) => events().filter((e) => e.event === type);
-  const data = (): string[] => frames.filter((f) => f.kind === 'data').map((f) => f.value.toString());
-  /** Waits (no sleeping) until cond holds, re-checking on every sunk frame and simulator change. */
-  const until = (cond: () => boolean, what: string, timeoutMs = 10_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; session events: ${JSON.stringify(events().slice(-6))}`));
-      }, timeoutMs);
-      waiters.add(check);
-      void sim.waitUntil(cond, timeoutMs, what).then(check, () => {});
-      check();
-    });
-  return { sim, session, frames, events, eventsOf, data, until };
+  const rec = new RecordingSession({ client, sim });
+  rec.start();
+  cleanups.push(rec.stop);
+  return { sim, ...rec };
 }
 
 const ctx = (reference = {}) => testMapContext('xt', { reference });
 
 /** No session event may carry a credential or a full listen key. */
-function expectNoSecretsInEvents(events: Event[], listenKeys: string[] = []) {
+function expectNoSecretsInEvents(events: RecordedEvent[], listenKeys: string[] = []) {
   const text = JSON.stringify(events);
   for (const s of [SECRET, 'sim-api-key', ...listenKeys]) expect(text).not.toContain(s);
 }

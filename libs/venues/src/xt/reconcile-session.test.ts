@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '@orderstream/kit';
-import { DEFAULT_RECONCILE_OPTIONS, parseRestRequest, type ReconcileOptions } from '../reconcile.js';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { LiveOrderRef, SessionEvent } from '../types.js';
+import { parseRestRequest, type ReconcileOptions } from '../reconcile.js';
+import type { RawFrame } from '../session.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
+import type { LiveOrderRef } from '../types.js';
 import { XtClient } from './client.js';
 import type { XtLifecycle } from './lifecycles.js';
 import { XT_ORDER_DETAIL_PATH, XT_ORDER_HISTORY_PATH, XT_ORDER_LIST_PATH } from './rest.js';
@@ -13,61 +13,33 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Event = SessionEvent & { venue: string };
-
 /** A VenueSession (XtClient) against an XtSimulator with a reconcile source; every sunk frame kept in order. */
 async function harness(options: Partial<ReconcileOptions> = {}) {
   const sim = await XtSimulator.start();
   cleanups.push(() => sim.stop());
-  const frames: RawFrame[] = [];
-  const waiters = new Set<() => void>();
   const suspects: LiveOrderRef[] = [];
   let lastSeen: number | undefined;
   const client = XtClient.fromConfig({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: 'sim-api-key', apiSecret: 'sim-api-secret' });
-  const session = new VenueSession({
+  const rec = new RecordingSession({
     client,
-    sink: (f) => {
-      frames.push(f);
-      for (const w of [...waiters]) w();
-    },
-    logger: silentLogger(),
-    backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-    reconcile: {
-      suspects: () => [...suspects],
-      lastSeenMs: () => lastSeen,
-      options: { ...DEFAULT_RECONCILE_OPTIONS, requestTimeoutMs: 2_000, maxAttempts: 2, ...options },
-    },
+    sim,
+    timeoutMs: 15_000,
+    reconcile: { suspects: () => [...suspects], lastSeenMs: () => lastSeen, options: { requestTimeoutMs: 2_000, maxAttempts: 2, ...options } },
   });
-  const events = (): Event[] => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString()) as Event);
-  const until = (cond: () => boolean, what: string, timeoutMs = 15_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  const start = () => {
-    session.start();
-    cleanups.push(() => session.stop());
-  };
   return {
-    sim, session, frames, events, until, suspects, start,
+    sim, session: rec.session, frames: rec.frames, events: rec.events, until: rec.until, suspects,
+    start: () => {
+      rec.start();
+      cleanups.push(rec.stop);
+    },
     setLastSeen: (ms: number) => {
       lastSeen = ms;
     },
-    indexOf: (pred: (f: RawFrame) => boolean) => frames.findIndex(pred),
+    indexOf: (pred: (f: RawFrame) => boolean) => rec.frames.findIndex(pred),
   };
 }
 
-const isEvent = (type: string) => (f: RawFrame) => f.kind === 'session' && (JSON.parse(f.value.toString()) as Event).event === type;
+const isEvent = (type: string) => (f: RawFrame) => f.kind === 'session' && (JSON.parse(f.value.toString()) as RecordedEvent).event === type;
 
 describe('XT reconciliation in a VenueSession', () => {
   it('once subscribed, publishes the REST answers raw and then a reconciled event whose snapshot lists the open orders', async () => {
