@@ -108,8 +108,8 @@ export interface TrackRef {
   symbol: string;
   orderId?: string;
   clientOrderId?: string;
-  /** where the request came from: config, orders.track.v1, state (a live order in orders.state.v1) */
-  origin: 'config' | 'track-topic' | 'state';
+  /** where the request came from: config, orders.track.v1, state (a live order in orders.state.v1), push (Binance's user data stream said it finished) */
+  origin: 'config' | 'track-topic' | 'state' | 'push';
 }
 
 export interface ConnectTarget {
@@ -148,8 +148,16 @@ export interface VenueClient {
    * history. The shared half (reconcile.ts) decides when and in what order to ask. Absent: never reconciled.
    */
   readonly reconciler?: VenueReconciler;
-  /** The session event after which a new connection is ready for reconciliation; default 'subscribed'. */
-  readonly readyEvent?: 'connected' | 'subscribed' | 'authenticated';
+  /**
+   * The session event after which a new connection is ready for reconciliation; default 'subscribed'. 'manual': this
+   * connection never starts one by itself (another socket of the account does, see `companions`; reconcileNow() still works).
+   */
+  readonly readyEvent?: 'connected' | 'subscribed' | 'authenticated' | 'manual';
+  /**
+   * Further sockets of the same account (Binance USDⓈ-M: the user data stream beside the WebSocket API). The collector
+   * runs one more session per companion, publishing under the same raw key with the companion's venue/api-version.
+   */
+  readonly companions?: readonly VenueClient[];
 }
 
 /** An order the state holds as live (or CLOSED_UNKNOWN) for an account: a candidate for a detail lookup. */

@@ -13,6 +13,8 @@ import {
 import { BINANCE_USDM_API_VERSION } from './mapper.js';
 import { rateLimitWindowMs, WeightPacer, windowEnd } from './pacer.js';
 import { BinanceUsdmReconciler } from './reconciler.js';
+import { BINANCE_USDM_ALGO_ID_PREFIX } from './mapper-uds.js';
+import { BinanceUsdmUserStreamClient, binanceUsdmUserStreamConfigSchema } from './user-stream.js';
 import { binanceUsdmOrderStatusRequest, createBinanceUsdmSigner, ed25519PrivateKey, type BinanceUsdmSigner } from './sign.js';
 
 /** Production REST API (USDⓈ-M general info): the reconciliation's open orders, order and history calls. */
@@ -161,6 +163,11 @@ export const binanceUsdmClientConfigSchema = z
     track: z.array(binanceUsdmTrackEntrySchema).default([]),
     /** finished orders remembered so that a late track() of one is ignored */
     finishedMemory: int(0, 10_000_000).default(100_000),
+    /**
+     * The account's user data stream (issue 8): `true` or options (./user-stream.ts). Every order of the account is then
+     * pushed; order.status and the REST reconciliation confirm after every (re)connect of the stream. Default off.
+     */
+    userDataStream: binanceUsdmUserStreamConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -243,6 +250,8 @@ interface Tracked {
   errors: number;
   inFlight: string | undefined;
   lastStatus: string | undefined;
+  /** confirm() while a request was in flight: that answer may predate what the push said; ask once more after it */
+  recheck?: boolean;
 }
 
 interface Pending {
@@ -273,8 +282,15 @@ export class BinanceUsdmClient implements VenueClient {
   readonly idleTimeoutMs: number;
   /** REST reconciliation after every (re)connect (./reconciler.ts) */
   readonly reconciler: VenueReconciler;
-  /** The WebSocket API needs no subscription: a connection is usable once open (every request is signed). */
-  readonly readyEvent = 'connected' as const;
+  /**
+   * The WebSocket API needs no subscription: a connection is usable once open (every request is signed). With the user
+   * data stream on, that stream's (re)connects start the reconciliation instead ('manual' here).
+   */
+  readonly readyEvent: 'connected' | 'manual';
+  /** the user data stream, when configured: the collector runs it as a second session of the account */
+  readonly companions?: readonly VenueClient[];
+  /** the user data stream client, when configured */
+  readonly userStream: BinanceUsdmUserStreamClient | undefined;
 
   readonly #cfg: BinanceUsdmClientConfig;
   readonly #signer: BinanceUsdmSigner;
@@ -349,6 +365,18 @@ export class BinanceUsdmClient implements VenueClient {
           this.#pending.size,
         ),
     });
+    const uds = config.userDataStream;
+    this.readyEvent = uds ? 'manual' : 'connected';
+    this.userStream = uds
+      ? new BinanceUsdmUserStreamClient(uds, config.wsUrl, {
+          restUrl: config.restUrl ?? binanceUsdmRestUrlFor(config.wsUrl),
+          apiKey: () => config.apiKey.reveal(),
+          reconciler: this.reconciler,
+          confirmAll: () => this.confirmAll(),
+          confirm: (ref) => this.confirm(ref),
+        }, { now: this.#now, logger: this.#log })
+      : undefined;
+    if (this.userStream) this.companions = [this.userStream];
     for (const t of config.track) {
       this.track({ symbol: t.symbol, ...(t.orderId ? { orderId: t.orderId } : {}), ...(t.clientOrderId ? { clientOrderId: t.clientOrderId } : {}), origin: 'config' });
     }
@@ -370,6 +398,8 @@ export class BinanceUsdmClient implements VenueClient {
    * Throws RangeError for a ref without a symbol, without ids, or with an orderId that is not int64 digits.
    */
   track(ref: TrackRef): boolean {
+    // Algo Service orders (ALGO_UPDATE, key algo-<algoId>) are not orders order.status can query.
+    if (ref.orderId?.startsWith(BINANCE_USDM_ALGO_ID_PREFIX)) return false;
     const symbol = ref.symbol?.trim();
     if (!symbol) throw new RangeError('track(): symbol is required');
     if (ref.orderId === undefined && ref.clientOrderId === undefined) throw new RangeError('track(): orderId or clientOrderId is required');
@@ -412,6 +442,26 @@ export class BinanceUsdmClient implements VenueClient {
     return true;
   }
 
+  /** Every tracked order due now (the user data stream (re)connected: pushes may have been lost meanwhile). */
+  confirmAll(): void {
+    const now = this.#now();
+    for (const t of this.#orders.values()) t.dueAt = Math.min(t.dueAt, now);
+  }
+
+  /**
+   * One more order.status answer for this order now: tracks it (origin `push`) or makes it due. The user data stream
+   * calls it when a push says an order finished, so the state gets the fields pushes lack (cumulative quote, creation
+   * time). Returns false for an order finished here already.
+   */
+  confirm(ref: TrackRef): boolean {
+    if (this.track(ref)) return true;
+    const t = ref.orderId !== undefined ? this.#lookup(idKey(ref.symbol.trim(), ref.orderId)) : undefined;
+    if (!t) return false;
+    t.dueAt = Math.min(t.dueAt, this.#now());
+    if (t.inFlight !== undefined) t.recheck = true;
+    return true;
+  }
+
   /** Stops watching an order without a session event (an operator's decision, not the venue's). */
   untrack(ref: Pick<TrackRef, 'symbol' | 'orderId' | 'clientOrderId'>): boolean {
     const keys = [
@@ -437,6 +487,11 @@ export class BinanceUsdmClient implements VenueClient {
       dueAt: t.dueAt,
       inFlight: t.inFlight !== undefined,
     }));
+  }
+
+  /** With the user data stream on, pushes are the source: tracked orders are re-polled at its (longer) interval. */
+  get #pollIntervalMs(): number {
+    return this.#cfg.userDataStream?.pollIntervalMs ?? this.#cfg.pollIntervalMs;
   }
 
   stats(): BinanceUsdmClientStats {
@@ -594,7 +649,8 @@ export class BinanceUsdmClient implements VenueClient {
       this.#untrack(t, 'terminal', io, { status: order.status });
       return;
     }
-    t.dueAt = this.#now() + this.#cfg.pollIntervalMs;
+    t.dueAt = t.recheck ? this.#now() : this.#now() + this.#pollIntervalMs;
+    t.recheck = false;
   }
 
   /** First answer on a connection that proves the key and signature work → 'authenticated' (once per connection). */
@@ -702,7 +758,7 @@ export class BinanceUsdmClient implements VenueClient {
       const t = this.#orders.get(pending.key);
       if (t && t.inFlight === requestId) {
         t.inFlight = undefined;
-        t.dueAt = this.#now() + this.#cfg.pollIntervalMs;
+        t.dueAt = this.#now() + this.#pollIntervalMs;
       }
     }
     this.#log?.warn({ err: errorMessage(error), requestId }, 'binance-usdm: unreadable answer (the normalizer dead-letters it)');

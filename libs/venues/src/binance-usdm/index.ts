@@ -26,3 +26,14 @@ export {
   type BinanceUsdmSigner,
 } from './sign.js';
 export { WeightPacer as BinanceUsdmWeightPacer, type PacerOptions as BinanceUsdmPacerOptions } from './pacer.js';
+export {
+  BINANCE_USDM_LISTEN_KEY_PATH,
+  BINANCE_USDM_LISTEN_KEY_VALIDITY_MS,
+  BINANCE_USDM_USER_STREAM_URL,
+  BinanceUsdmUserStreamClient,
+  binanceUsdmUserStreamConfigSchema,
+  binanceUsdmUserStreamUrlFor,
+  type BinanceUsdmUserStreamConfig,
+  type BinanceUsdmUserStreamHost,
+  type BinanceUsdmUserStreamStats,
+} from './user-stream.js';

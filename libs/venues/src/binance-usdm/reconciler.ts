@@ -1,5 +1,6 @@
 import { errorMessage, FrameError, VenueError } from '@orderstream/kit';
 import type { LiveOrderRef, ReconcileIO, RestAnswer, RestCall, VenueReconciler } from '../types.js';
+import { BINANCE_USDM_ALGO_ID_PREFIX } from './mapper-uds.js';
 import { BINANCE_USDM_REST_PATHS, parseBinanceUsdmRestBody, type BinanceUsdmOrder } from './frames.js';
 import type { BinanceUsdmSigner } from './sign.js';
 
@@ -78,6 +79,9 @@ export class BinanceUsdmReconciler implements VenueReconciler {
   }
 
   async orderDetail(io: ReconcileIO, ref: LiveOrderRef): Promise<'found' | 'unknown'> {
+    // An Algo Service order (user data stream ALGO_UPDATE, key algo-<algoId>): /fapi/v1/order does not know it and
+    // Query Algo Order is not implemented; never closed by a lookup (README "User data stream", not done).
+    if (ref.orderId.startsWith(BINANCE_USDM_ALGO_ID_PREFIX)) return 'found';
     const path = BINANCE_USDM_REST_PATHS.order;
     const answer = await io.rest(this.#call(path, { symbol: ref.symbol, orderId: ref.orderId }, BINANCE_USDM_REST_WEIGHTS.order));
     this.#noteWeight(answer);

@@ -1,4 +1,5 @@
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { sleep } from '@orderstream/kit';
 import type { ReferenceData } from '../reference.js';
 import { RestFaults } from '../sim/rest-faults.js';
@@ -7,18 +8,22 @@ import { exactIntegerAt, rawJsonValueAt } from './exact-json.js';
 import { BINANCE_USDM_REST_PATHS, type BinanceUsdmRateLimit } from './frames.js';
 import {
   BINANCE_USDM_SIM_INSTRUMENTS,
+  binanceUsdmEffectiveFills,
   binanceUsdmErrorText,
   binanceUsdmLifecycleSteps,
   binanceUsdmRandomLifecycles,
   binanceUsdmResultText,
   binanceUsdmSuccessText,
   binanceUsdmTruthOf,
+  type BinanceUsdmFill,
   type BinanceUsdmLifecycle,
   type BinanceUsdmOrderTruth,
   type BinanceUsdmSimInstrument,
   type BinanceUsdmStep,
 } from './lifecycles.js';
 import { isInt64Digits } from './exact-json.js';
+import { binanceUsdmExecutionType, binanceUsdmListenKeyExpiredText, binanceUsdmOrderTradeUpdateText, binanceUsdmTradeLiteText } from './uds-sim.js';
+import { BINANCE_USDM_LISTEN_KEY_PATH } from './user-stream.js';
 import { binanceUsdmSignaturePayload, ed25519PublicKey, verifyEd25519Base64, verifyHmacSha256Hex, type BinanceUsdmParam } from './sign.js';
 
 /** Path of the WebSocket API (wss://ws-fapi.binance.com/ws-fapi/v1). */
@@ -60,6 +65,12 @@ export interface BinanceUsdmSimulatorOptions {
   instruments?: readonly BinanceUsdmSimInstrument[];
   /** the frame log: every frame in and out, every termination */
   log?: SimLogSink;
+  /** user data stream: a listen key dies this long after its creation or last keepalive (PUT); Binance: 60 min */
+  listenKeyLifetimeMs?: number;
+  /** user data stream: listen keys the simulator can hand out in its life (its socket paths are fixed at start); default 64 */
+  listenKeyPool?: number;
+  /** user data stream: push a TRADE_LITE before each fill's ORDER_TRADE_UPDATE; default true */
+  tradeLite?: boolean;
 }
 
 export interface BinanceUsdmPlayOptions {
@@ -102,6 +113,14 @@ export interface BinanceUsdmSimStats {
   restRequests: Record<string, number>;
   /** REST answers by outcome: "200", or the error code */
   restAnswers: Record<string, number>;
+  /** user data stream: listen keys handed out (POST of a new one), keepalives (PUT), keys expired */
+  listenKeysCreated: number;
+  listenKeyKeepalives: number;
+  listenKeysExpired: number;
+  /** user data stream connections accepted, open now, and events pushed (ORDER_TRADE_UPDATE and others) */
+  userStreamConnections: number;
+  userStreamSockets: number;
+  userStreamEventsPushed: number;
 }
 
 export type BinanceUsdmMalformedKind = 'invalid-json' | 'wrong-types' | 'unknown-status' | 'float-order-id';
@@ -109,6 +128,9 @@ export type BinanceUsdmMalformedKind = 'invalid-json' | 'wrong-types' | 'unknown
 interface SimOrder {
   lc: BinanceUsdmLifecycle;
   steps: BinanceUsdmStep[];
+  /** the fills of the lifecycle, in order; fillsDone of them pushed */
+  fills: BinanceUsdmFill[];
+  fillsDone: number;
   index: number;
   time: number;
   updateTime: number;
@@ -179,6 +201,15 @@ export class BinanceUsdmSimulator extends SimServer {
   readonly #polls = new Map<string, number>();
   readonly #malformed: Array<{ kind: BinanceUsdmMalformedKind; resolve: (text: string) => void }> = [];
   #window = { start: 0, count: 0, rejected: 0 };
+  // user data stream
+  readonly #listenKeyLifetimeMs: number;
+  readonly #tradeLite: boolean;
+  readonly #pool: string[];
+  #poolNext = 0;
+  readonly #listenKeys = new Map<string, { apiKey: string; expiresAt: number; expired: boolean; timer: NodeJS.Timeout | undefined }>();
+  readonly #activeKey = new Map<string, string>();
+  readonly #userSockets = new Map<SimSocket, string>();
+  #tradeSeq = 9_007_199_254_900_000n;
   #bannedUntil = 0;
   #pingSeq = 0;
   readonly #stats = {
@@ -197,6 +228,11 @@ export class BinanceUsdmSimulator extends SimServer {
     maxWeightInWindow: 0,
     restRequests: {} as Record<string, number>,
     restAnswers: {} as Record<string, number>,
+    listenKeysCreated: 0,
+    listenKeyKeepalives: 0,
+    listenKeysExpired: 0,
+    userStreamConnections: 0,
+    userStreamEventsPushed: 0,
   };
   /**
    * Faults of the REST reconciliation endpoints (open orders, order, all orders), checked before anything else. Orders
@@ -210,7 +246,10 @@ export class BinanceUsdmSimulator extends SimServer {
   });
 
   private constructor(options: BinanceUsdmSimulatorOptions) {
-    super({ wsPaths: [BINANCE_USDM_WS_PATH], ...(options.host ? { host: options.host } : {}), ...(options.port ? { port: options.port } : {}), ...(options.log ? { log: options.log } : {}) });
+    // The user data stream's path carries the listen key (/private/ws/<key>) and SimServer serves fixed paths: the keys
+    // come from a pool made now, each with its two paths (the 2025 /private route and the older /ws).
+    const pool = Array.from({ length: options.listenKeyPool ?? 64 }, () => randomBytes(30).toString('base64url'));
+    super({ wsPaths: [BINANCE_USDM_WS_PATH, ...pool.flatMap((k) => [`/private/ws/${k}`, `/ws/${k}`])], ...(options.host ? { host: options.host } : {}), ...(options.port ? { port: options.port } : {}), ...(options.log ? { log: options.log } : {}) });
     for (const k of options.hmacKeys ?? [{ apiKey: 'sim-api-key', apiSecret: 'sim-api-secret' }]) this.#hmac.set(k.apiKey, k.apiSecret);
     for (const k of options.ed25519Keys ?? []) this.#ed25519.set(k.apiKey, ed25519PublicKey(k.publicKeyPem));
     this.#pingIntervalMs = options.pingIntervalMs ?? 3 * 60_000;
@@ -231,6 +270,30 @@ export class BinanceUsdmSimulator extends SimServer {
     this.#unfilledRetentionMs = options.unfilledTerminalRetentionMs ?? 3 * DAY;
     this.#retentionMs = options.retentionMs ?? 90 * DAY;
     this.#instruments = options.instruments ?? BINANCE_USDM_SIM_INSTRUMENTS;
+    this.#pool = pool;
+    this.#listenKeyLifetimeMs = options.listenKeyLifetimeMs ?? 60 * 60_000;
+    this.#tradeLite = options.tradeLite ?? true;
+  }
+
+  /** `ws://127.0.0.1:<port>/private`: the user data stream base (`/ws/<listenKey>` appended) */
+  get userStreamUrl(): string {
+    return this.wsUrlFor('/private');
+  }
+
+  /** Expires every live listen key now: listenKeyExpired on its sockets, which then get nothing more. Returns how many. */
+  expireListenKeys(): number {
+    let n = 0;
+    for (const [key, k] of this.#listenKeys) {
+      if (k.expired) continue;
+      this.#expire(key);
+      n++;
+    }
+    return n;
+  }
+
+  override async stop(): Promise<void> {
+    for (const k of this.#listenKeys.values()) clearTimeout(k.timer);
+    await super.stop();
   }
 
   /** Starts a simulator on 127.0.0.1 and a free port. */
@@ -274,10 +337,11 @@ export class BinanceUsdmSimulator extends SimServer {
     for (const lc of lifecycles) if (this.#orders.has(lc.orderId)) throw new RangeError(`order ${lc.orderId} is already in the book`);
     const now = this.now();
     lifecycles.forEach((lc, i) => {
-      this.#orders.set(lc.orderId, { lc, steps: steps[i] as BinanceUsdmStep[], index: 0, time: now, updateTime: now });
+      this.#orders.set(lc.orderId, { lc, steps: steps[i] as BinanceUsdmStep[], fills: binanceUsdmEffectiveFills(lc, this.#instruments), fillsDone: 0, index: 0, time: now, updateTime: now });
       const cid = binanceUsdmTruthOf(lc, steps[i]?.[0] as BinanceUsdmStep, { time: now, updateTime: now }).clientOrderId;
       this.#byClientId.set(`${lc.symbol}|${cid}`, lc.orderId);
     });
+    for (const lc of lifecycles) this.#push(this.#orders.get(lc.orderId) as SimOrder, null);
     this.changed();
   }
 
@@ -297,8 +361,10 @@ export class BinanceUsdmSimulator extends SimServer {
       for (const o of orders) {
         if (o.index + 1 >= o.steps.length) continue;
         if (intervalMs > 0) await sleep(intervalMs);
+        const before = this.#step(o).executedQty;
         o.index++;
         o.updateTime = Math.max(this.now(), o.updateTime + 1);
+        this.#push(o, before);
         changes++;
         more = true;
         this.changed();
@@ -371,6 +437,7 @@ export class BinanceUsdmSimulator extends SimServer {
       answers: { ...this.#stats.answers },
       restRequests: { ...this.#stats.restRequests },
       restAnswers: { ...this.#stats.restAnswers },
+      userStreamSockets: this.#userSockets.size,
       weightLimit: this.#weightLimit,
       rateWindowMs: this.#windowMs,
       weightInWindow: this.#window.count,
@@ -381,6 +448,7 @@ export class BinanceUsdmSimulator extends SimServer {
   // HTTP: the REST endpoints of the reconciliation (GET /fapi/v1/openOrders, /fapi/v1/order, /fapi/v1/allOrders).
 
   protected onHttp(req: SimHttpRequest): SimHttpResponse {
+    if (req.path === BINANCE_USDM_LISTEN_KEY_PATH) return this.#listenKeyHttp(req);
     const endpoint = REST_ENDPOINTS.get(req.path);
     if (!endpoint || req.method !== 'GET') {
       return { status: 404, body: JSON.stringify({ code: -1000, msg: `no HTTP endpoint ${req.method} ${req.path} on the simulator` }) };
@@ -524,7 +592,18 @@ export class BinanceUsdmSimulator extends SimServer {
   // -------------------------------------------------------------------------------------------------------------
   // WebSocket
 
-  protected onConnection(socket: SimSocket): void {
+  protected onConnection(socket: SimSocket, _req?: IncomingMessage): void {
+    if (socket.path !== BINANCE_USDM_WS_PATH) {
+      // user data stream: /private/ws/<listenKey> or /ws/<listenKey>
+      const key = socket.path.slice(socket.path.lastIndexOf('/') + 1);
+      const k = this.#listenKeys.get(key);
+      if (!k || k.expired) {
+        this.terminate(socket, `user data stream with an unknown or expired listen key`);
+        return;
+      }
+      this.#userSockets.set(socket, key);
+      this.#stats.userStreamConnections++;
+    }
     this.#stats.connectionsAccepted++;
     const state: SocketState = { outstanding: new Set() };
     this.#state.set(socket, state);
@@ -567,8 +646,13 @@ export class BinanceUsdmSimulator extends SimServer {
     });
   }
 
+  protected override onClosed(socket: SimSocket): void {
+    this.#userSockets.delete(socket);
+  }
+
   protected onText(socket: SimSocket, text: string): void {
     this.#stats.framesReceived++;
+    if (this.#userSockets.has(socket)) return; // the user data stream reads nothing from the client
     const now = this.now();
     let msg: unknown;
     try {
@@ -747,6 +831,95 @@ export class BinanceUsdmSimulator extends SimServer {
 
   #count(outcome: string): void {
     this.#stats.answers[outcome] = (this.#stats.answers[outcome] ?? 0) + 1;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // User data stream: listen keys (POST/PUT/DELETE /fapi/v1/listenKey, X-MBX-APIKEY only) and pushes.
+
+  #listenKeyHttp(req: SimHttpRequest): SimHttpResponse {
+    if (!['POST', 'PUT', 'DELETE'].includes(req.method)) return { status: 404, body: JSON.stringify({ code: -1000, msg: `no HTTP endpoint ${req.method} ${req.path}` }) };
+    const now = this.now();
+    this.#rollWindow(now);
+    this.#window.count += 1; // weight 1 (DOC-UDS-CONNECT endpoints)
+    this.#stats.restRequests[`${req.method} ${req.path}`] = (this.#stats.restRequests[`${req.method} ${req.path}`] ?? 0) + 1;
+    const header = req.headers['x-mbx-apikey'];
+    const apiKey = Array.isArray(header) ? header[0] : header;
+    if (!apiKey) return this.#restError(401, -2014, MSG['-2014']);
+    if (!this.#hmac.has(apiKey) && !this.#ed25519.has(apiKey)) return this.#restError(401, -2015, MSG['-2015']);
+    const active = this.#activeKey.get(apiKey);
+    const live = active !== undefined && !(this.#listenKeys.get(active)?.expired ?? true) ? active : undefined;
+    if (req.method === 'DELETE') {
+      if (live !== undefined) {
+        const k = this.#listenKeys.get(live);
+        if (k) {
+          clearTimeout(k.timer);
+          k.expired = true;
+        }
+        for (const [s, key] of this.#userSockets) if (key === live) this.terminate(s, 'listen key deleted');
+      }
+      return this.#restOk('{}');
+    }
+    if (req.method === 'PUT') {
+      if (live === undefined) return this.#restError(400, -1125, 'This listenKey does not exist.');
+      this.#extend(live);
+      this.#stats.listenKeyKeepalives++;
+      return this.#restOk('{}');
+    }
+    // POST: the active key, extended, or a new one
+    if (live !== undefined) {
+      this.#extend(live);
+      return this.#restOk(JSON.stringify({ listenKey: live }));
+    }
+    const key = this.#pool[this.#poolNext++];
+    if (key === undefined) return this.#restError(500, -1000, `the simulator's pool of ${this.#pool.length} listen keys is used up (option listenKeyPool)`);
+    this.#listenKeys.set(key, { apiKey, expiresAt: 0, expired: false, timer: undefined });
+    this.#activeKey.set(apiKey, key);
+    this.#extend(key);
+    this.#stats.listenKeysCreated++;
+    return this.#restOk(JSON.stringify({ listenKey: key }));
+  }
+
+  #extend(key: string): void {
+    const k = this.#listenKeys.get(key);
+    if (!k) return;
+    clearTimeout(k.timer);
+    k.expiresAt = this.now() + this.#listenKeyLifetimeMs;
+    k.timer = setTimeout(() => this.#expire(key), this.#listenKeyLifetimeMs);
+    k.timer.unref();
+  }
+
+  #expire(key: string): void {
+    const k = this.#listenKeys.get(key);
+    if (!k || k.expired) return;
+    clearTimeout(k.timer);
+    k.expired = true;
+    this.#stats.listenKeysExpired++;
+    const text = binanceUsdmListenKeyExpiredText(key, this.now());
+    for (const [s, sk] of this.#userSockets) if (sk === key) this.sendText(s, text, 'listenKeyExpired');
+    this.changed();
+  }
+
+  /** Pushes the order's current state to every user data stream with a live key (`before`: executedQty before the change; null at placement). */
+  #push(o: SimOrder, before: string | null): void {
+    const t = this.#truthOf(o);
+    const x = binanceUsdmExecutionType(t, before);
+    let fill: BinanceUsdmFill | undefined;
+    let tradeId: bigint | undefined;
+    if (x === 'TRADE') {
+      fill = o.fills[o.fillsDone++];
+      tradeId = ++this.#tradeSeq;
+    }
+    const targets = [...this.#userSockets].filter(([, key]) => !(this.#listenKeys.get(key)?.expired ?? true)).map(([s]) => s);
+    if (targets.length === 0) return;
+    const eventTime = this.now();
+    const texts: string[] = [];
+    if (fill && tradeId !== undefined && this.#tradeLite) texts.push(binanceUsdmTradeLiteText(t, fill, tradeId, eventTime));
+    texts.push(binanceUsdmOrderTradeUpdateText(t, x, { eventTime, ...(fill ? { fill } : {}), ...(tradeId !== undefined ? { tradeId } : {}) }));
+    for (const s of targets) {
+      for (const text of texts) {
+        if (this.sendText(s, text, 'push')) this.#stats.userStreamEventsPushed++;
+      }
+    }
   }
 
   #truthOf(o: SimOrder): BinanceUsdmOrderTruth {
