@@ -24,6 +24,8 @@ export interface CollectorDeps {
   progressEveryMs?: number;
   /** outage spool (README "Outage spool"): every record goes through it; without it records wait in memory */
   spool?: { dir: string; maxBytes: number; fsyncIntervalMs?: number };
+  /** sees every frame an account's session hands over, before it is queued (metrics: metrics.ts); must not block */
+  onFrame?: (venue: string, account: string, frame: RawFrame) => void;
 }
 
 export interface CollectorStats {
@@ -46,7 +48,7 @@ export interface CollectorApp {
   start(): Promise<void>;
   stop(): Promise<void>;
   stats(): CollectorStats;
-  /** one session per account, in the order of `accounts` (reconcileNow(), stats) */
+  /** one session per account, in the order of `accounts`, then one per companion socket (reconcileNow(), stats) */
   sessions(): readonly VenueSession[];
 }
 
@@ -88,8 +90,14 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
   let view: StateView | undefined;
 
   let restFrames = 0;
-  const sessions = deps.accounts.map(({ account, client, reconcile }) => {
-    const log = logger.child({ venue: client.venue, account });
+  // One session per account, then one per companion socket of an account (Binance's user data stream), all under the
+  // account's raw key: primaries first, so sessions()[i] is still accounts[i]'s.
+  const sockets = [
+    ...deps.accounts.map((a) => ({ ...a, socket: 'main' })),
+    ...deps.accounts.flatMap((a) => (a.client.companions ?? []).map((client, i) => ({ ...a, client, socket: `companion-${i + 1}` }))),
+  ];
+  const sessions = sockets.map(({ account, client, reconcile, socket }) => {
+    const log = logger.child({ venue: client.venue, account, ...(socket !== 'main' ? { socket } : {}) });
     return new VenueSession({
       client,
       logger: log,
@@ -100,6 +108,7 @@ export function createCollectorApp(deps: CollectorDeps): CollectorApp {
         options: reconcile ?? DEFAULT_RECONCILE_OPTIONS,
       },
       sink: (frame) => {
+        deps.onFrame?.(client.venue, account, frame);
         if (frame.kind === 'data') frames++;
         else if (frame.kind === 'rest') restFrames++;
         else sessionEvents++;
