@@ -84,6 +84,21 @@ describe('Spool', () => {
     spool.close();
   });
 
+  it('fdatasyncs on a timer without disturbing appends or segment rolls', async () => {
+    const dir = freshDir();
+    const complaints: unknown[] = [];
+    const noisy = { ...silentLogger(), warn: (...a: unknown[]) => complaints.push(a), error: (...a: unknown[]) => complaints.push(a) } as unknown as typeof logger;
+    const spool = Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 2_000, fsyncIntervalMs: 1, logger: noisy });
+    for (let i = 0; i < 200; i++) {
+      spool.append(rec(i));
+      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 1)); // let the timer and its fdatasync run between rolls
+    }
+    expect(readAll(spool).map(text)).toEqual(Array.from({ length: 200 }, (_, i) => text(rec(i))));
+    spool.close();
+    await new Promise((r) => setTimeout(r, 20)); // fdatasyncs still in flight complete (and close their descriptors)
+    expect(complaints).toEqual([]);
+  });
+
   it('keeps the published position across a restart and deletes published segments', () => {
     const dir = freshDir();
     let spool = Spool.open({ dir, maxBytes: 1 << 20, segmentBytes: 1_000, logger });

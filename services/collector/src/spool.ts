@@ -1,5 +1,5 @@
 import {
-  closeSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync,
+  closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -87,6 +87,9 @@ export class Spool {
   #published: number;
   #pendingRecords = 0;
   #dirty = false;
+  /** descriptors with an fdatasync in flight, and those to close once it is done */
+  readonly #syncing = new Set<number>();
+  readonly #closeWhenSynced = new Set<number>();
   #fsync: NodeJS.Timeout | undefined;
   /** read cursor cache: the segment open for reading */
   #reader: { base: number; fd: number } | undefined;
@@ -250,8 +253,8 @@ export class Spool {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#fsync);
-    this.#sync();
-    closeSync(this.#fd);
+    this.#syncNow();
+    this.#closeFd(this.#fd);
     if (this.#reader) closeSync(this.#reader.fd);
     this.#reader = undefined;
     try {
@@ -269,9 +272,28 @@ export class Spool {
     if (!this.#dirty || this.#closed) return;
     this.#dirty = false;
     const fd = this.#fd;
+    this.#syncing.add(fd);
     fdatasync(fd, (error) => {
-      if (error && !this.#closed) this.#log.warn({ dir: this.dir, err: errorMessage(error) }, 'spool fdatasync failed');
+      this.#syncing.delete(fd);
+      if (this.#closeWhenSynced.delete(fd)) closeSync(fd);
+      if (error) this.#log.warn({ dir: this.dir, err: errorMessage(error) }, 'spool fdatasync failed');
     });
+  }
+
+  /** Closes a segment descriptor, after the asynchronous fdatasync on it (if any) finished. */
+  #closeFd(fd: number): void {
+    if (this.#syncing.has(fd)) this.#closeWhenSynced.add(fd);
+    else closeSync(fd);
+  }
+
+  #syncNow(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    try {
+      fdatasyncSync(this.#fd);
+    } catch (error) {
+      this.#log.warn({ dir: this.dir, err: errorMessage(error) }, 'spool fdatasync failed');
+    }
   }
 
   #lock(): void {
@@ -372,8 +394,9 @@ export class Spool {
   }
 
   #roll(): Segment {
-    this.#sync();
-    closeSync(this.#fd);
+    // Synchronously: an asynchronous fdatasync must not outlive the descriptor (once per segment, not per record).
+    this.#syncNow();
+    this.#closeFd(this.#fd);
     const seg = { base: this.#tail, size: 0 };
     this.#fd = openSync(join(this.dir, segmentName(seg.base)), 'a');
     this.#segments.push(seg);
