@@ -72,7 +72,7 @@ describe('collector restart (SIGKILL) while orders finish', () => {
   });
 
   it('ends with the state equal to every venue\'s truth', async () => {
-    const plays = rigs.map((r) => r.play(LIFECYCLES, { intervalMs: 40, seed: 41 }));
+    const plays = rigs.map((r) => r.play(LIFECYCLES, { intervalMs: 150, seed: 41 }));
     await waitFor(() => rigs.every((r) => r.expected().size >= LIFECYCLES), { timeoutMs: 30_000, intervalMs: 20, description: 'every order placed at every venue' });
     // The polled venue learns its orders the way a downstream system tells it: orders.track.v1.
     const binance = rigs.find((r) => r.venue === 'binance-usdm') as GapRig;
@@ -86,10 +86,18 @@ describe('collector restart (SIGKILL) while orders finish', () => {
       })),
     });
     await producer.disconnect();
-    // Let the state see the orders live, then kill the collector in the middle of the lifecycles.
-    await waitFor(() => rigs.every((r) => r.liveOrderIds().some((id) => orderState.store.get(r.orderKeyOf(id)) !== undefined)), {
-      timeoutMs: 30_000, intervalMs: 50, description: 'live orders of every venue in the state',
+    // Let the state see each venue's orders live, then kill the collector in the middle of the lifecycles.
+    const heldLive = (r: GapRig) => r.liveOrderIds().filter((id) => orderState.store.get(r.orderKeyOf(id)) !== undefined).length;
+    const satisfied = new Set<string>();
+    await waitFor(() => {
+      for (const r of rigs) if (heldLive(r) > 0) satisfied.add(r.venue);
+      return satisfied.size === rigs.length;
+    }, { timeoutMs: 30_000, intervalMs: 20, description: 'live orders of every venue in the state' }).catch((error: unknown) => {
+      throw new Error(`${String(error)}; seen live so far: ${[...satisfied].join(', ')}; state holds ${orderState.store.size}`);
     });
+    const liveAtKill = rigs.map((r) => heldLive(r));
+    console.info(`collector restart: orders live at the venue and in the state when the collector was killed: ${rigs.map((r, i) => `${r.venue} ${liveAtKill[i]}`).join(', ')}`);
+    expect(liveAtKill.filter((n) => n > 0).length, 'venues with orders live at the kill').toBeGreaterThanOrEqual(3);
     await collector.kill();
     const before = new Map(rigs.map((r) => [r, new Set(r.expected().keys())]));
     await Promise.all(rigs.map((r) => r.play(3, { intervalMs: 2, seed: 77 }))); // begin and end while it is down
