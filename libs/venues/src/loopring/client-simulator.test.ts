@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { SessionEvent } from '../types.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
+import { testMapContext } from '../sim/test-context.js';
 import { LoopringClient, type LoopringClientConfigInput } from './client.js';
 import { loopringExpectedCanonical } from './lifecycles.js';
 import { loopringMapper } from './mapper.js';
@@ -14,54 +13,21 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Event = SessionEvent & { venue: string };
-
 /** A VenueSession driving LoopringClient against a LoopringSimulator, with every sunk frame kept in order. */
 async function harness(simOptions: LoopringSimulatorOptions = {}, clientOptions: Partial<LoopringClientConfigInput> = {}) {
   const sim = await LoopringSimulator.start({ apiKey: API_KEY, ...simOptions });
   cleanups.push(() => sim.stop());
-  const frames: RawFrame[] = [];
-  const waiters = new Set<() => void>();
   const client = LoopringClient.fromConfig({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, markets: sim.markets, ...clientOptions });
-  const session = new VenueSession({
-    client,
-    sink: (f) => {
-      frames.push(f);
-      for (const w of [...waiters]) w();
-    },
-    logger: silentLogger(),
-    backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-  });
-  session.start();
-  cleanups.push(() => session.stop());
-
-  const events = (): Event[] => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString()) as Event);
-  const eventsOf = (type: SessionEvent['event']) => events().filter((e) => e.event === type);
-  const data = (): string[] => frames.filter((f) => f.kind === 'data').map((f) => f.value.toString());
-  /** Waits (no sleeping) until cond holds, re-checking on every sunk frame and simulator change. */
-  const until = (cond: () => boolean, what: string, timeoutMs = 10_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; session events: ${JSON.stringify(events().slice(-6))}; sim: ${JSON.stringify(sim.stats())}`));
-      }, timeoutMs);
-      waiters.add(check);
-      void sim.waitUntil(cond, timeoutMs, what).then(check, () => {});
-      check();
-    });
-  return { sim, client, session, frames, events, eventsOf, data, until };
+  const rec = new RecordingSession({ client, sim, detail: () => `sim: ${JSON.stringify(sim.stats())}` });
+  rec.start();
+  cleanups.push(rec.stop);
+  return { sim, client, ...rec };
 }
 
-const ctx = (reference = {}) => ({ venue: 'loopring' as const, account: 'acc-1', receivedAt: 1, source: { topic: 'orders.raw.v1', partition: 0, offset: 0 }, reference });
+const ctx = (reference = {}) => testMapContext('loopring', { reference });
 
 /** No session event may carry the ApiKey or a full one-time key. */
-function expectNoSecretsInEvents(events: Event[], wsKeys: string[] = []) {
+function expectNoSecretsInEvents(events: RecordedEvent[], wsKeys: string[] = []) {
   const text = JSON.stringify(events);
   for (const s of [API_KEY, ...wsKeys]) expect(text).not.toContain(s);
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareDecimals } from '@orderstream/kit';
 import type { ReferenceData } from '../reference.js';
+import { testMapContext } from '../sim/test-context.js';
 import {
   LOOPRING_LIFECYCLE_KINDS,
   LOOPRING_SIM_MARKETS,
@@ -20,7 +21,7 @@ import { loopringMapper } from './mapper.js';
 const reference: ReferenceData = {
   loopring: Object.fromEntries(LOOPRING_SIM_MARKETS.map((m) => [m.market, { baseDecimals: m.baseDecimals, quoteDecimals: m.quoteDecimals }])),
 };
-const ctx = (ref: ReferenceData = reference) => ({ venue: 'loopring' as const, account: 'acc', receivedAt: 1, source: { topic: 't', partition: 0, offset: 0 }, reference: ref });
+const ctx = (ref: ReferenceData = reference) => testMapContext('loopring', { account: 'acc', reference: ref });
 const LRC = (n: string) => `${n}000000000000000000`;
 
 describe('raw-unit arithmetic', () => {

@@ -3,6 +3,7 @@ import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import { EMPTY_REFERENCE, type ReferenceData } from '../reference.js';
 import type { MapContext } from '../types.js';
+import { testMapContext } from '../sim/test-context.js';
 import { loopringFixture, readLoopringFixtures, type LoopringFixtureFile } from './fixtures.js';
 import { LOOPRING_ORDER_STATUSES, loopringPingSchema, parseLoopringFrame } from './frames.js';
 import { LOOPRING_API_VERSION, LOOPRING_STATUS_MAP, loopringMapper, loopringStatus, loopringUnifiedSymbol } from './mapper.js';
@@ -18,13 +19,7 @@ const REFERENCE: ReferenceData = {
 };
 
 function ctx(reference: ReferenceData = REFERENCE): MapContext {
-  return {
-    venue: 'loopring',
-    account: 'acc-1',
-    receivedAt: 1_700_000_999_000_001,
-    source: { topic: 'orders.raw.v1', partition: 2, offset: 7 },
-    reference,
-  };
+  return testMapContext('loopring', { receivedAt: 1_700_000_999_000_001, source: { topic: 'orders.raw.v1', partition: 2, offset: 7 }, reference });
 }
 
 function mapOne(text: string, reference?: ReferenceData): CanonicalOrder {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError, Secret, silentLogger } from '@orderstream/kit';
-import { createRestIO, DEFAULT_RECONCILE_OPTIONS, parseRestRequest, runReconciliation, TokenBucket } from '../reconcile.js';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { LiveOrderRef, MapContext, ReconcileIO, SessionEvent } from '../types.js';
+import { AppError, Secret } from '@orderstream/kit';
+import { createRestIO, parseRestRequest, runReconciliation, TokenBucket } from '../reconcile.js';
+import type { LiveOrderRef, MapContext, ReconcileIO } from '../types.js';
+import { RecordingSession } from '../sim/recording-session.js';
+import { testRestContext } from '../sim/test-context.js';
 import { LoopringClient } from './client.js';
 import { loopringExpectedCanonical, type LoopringLifecycle } from './lifecycles.js';
 import { loopringMapper } from './mapper.js';
@@ -117,10 +118,7 @@ function reconciler(s: LoopringSimulator, options: { restApi?: 'v2' | 'v3'; page
   });
 }
 
-const ctxOf = (p: { request: string; status: number }): MapContext => ({
-  venue: 'loopring', account: 'acc', receivedAt: 1, source: { topic: 'raw', partition: 0, offset: 0 }, reference: {},
-  rest: { ...parseRestRequest(p.request), status: p.status },
-});
+const ctxOf = (p: { request: string; status: number }): MapContext => testRestContext('loopring', p.request, p.status, { account: 'acc' });
 
 describe('LoopringReconciler against the simulator', () => {
   it('reads every page of open orders per market, history since a time, and details; answers map to the truth', async () => {
@@ -218,26 +216,14 @@ describe('LoopringReconciler against the simulator', () => {
 describe('VenueSession reconciles a Loopring account', () => {
   async function harness(suspects: () => LiveOrderRef[] = () => []) {
     const s = await sim({ pingIntervalMs: 60_000 });
-    const frames: RawFrame[] = [];
     const client = LoopringClient.fromConfig({ restUrl: s.restUrl, wsUrl: s.wsUrl, apiKey: API_KEY, markets: s.markets, accountId: ACCOUNT_ID });
-    const session = new VenueSession({
-      client,
-      sink: (f) => frames.push(f),
-      logger: silentLogger(),
-      backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-      reconcile: { suspects, lastSeenMs: () => Date.now() - 60_000, options: { ...DEFAULT_RECONCILE_OPTIONS, historyMarginMs: 1_000, maxAttempts: 2 } },
+    const rec = new RecordingSession({
+      client, sim: s, timeoutMs: 15_000,
+      reconcile: { suspects, lastSeenMs: () => Date.now() - 60_000, options: { historyMarginMs: 1_000, maxAttempts: 2 } },
     });
-    session.start();
-    cleanups.push(() => session.stop());
-    const events = () => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString()) as SessionEvent);
-    const until = async (cond: () => boolean, what: string, timeoutMs = 15_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
-    return { s, frames, events, until, session };
+    rec.start();
+    cleanups.push(rec.stop);
+    return { s, ...rec };
   }
 
   it('publishes rest frames and a reconciled event after subscribed', async () => {

@@ -3,6 +3,7 @@ import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import type { ReferenceData } from '../reference.js';
 import type { MapContext, MapResult } from '../types.js';
+import { testRestContext } from '../sim/test-context.js';
 import { loopringFixture, loopringRestFixture, readLoopringRestFixtures } from './fixtures.js';
 import { loopringMapper } from './mapper.js';
 
@@ -15,14 +16,11 @@ const REFERENCE: ReferenceData = {
 };
 
 function ctxFor(path: string, params: Record<string, string> = {}, status = 200): MapContext {
-  return {
-    venue: 'loopring',
-    account: 'acc-1',
+  return testRestContext('loopring', { method: 'GET', path, params }, status, {
     receivedAt: 1_700_000_999_000_001,
     source: { topic: 'orders.raw.v1', partition: 1, offset: 42 },
     reference: REFERENCE,
-    rest: { method: 'GET', path, params, status },
-  };
+  });
 }
 
 function mapFixture(name: string): MapResult {

@@ -7,6 +7,8 @@ import { loopringExpectedCanonical, loopringLifecycleSteps, type LoopringLifecyc
 import { loopringMapper } from './mapper.js';
 import { LOOPRING_WS_KEY_PATH } from './client.js';
 import { LoopringSimulator, type LoopringSimulatorOptions } from './simulator.js';
+import { TestSocket } from '../sim/test-client.js';
+import { testMapContext } from '../sim/test-context.js';
 
 const API_KEY = 'sim-loopring-api-key';
 const sims: LoopringSimulator[] = [];
@@ -22,63 +24,8 @@ async function start(options: LoopringSimulatorOptions = {}): Promise<LoopringSi
   return sim;
 }
 
-/** A bare WebSocket client that records every text frame and its close. */
-class Raw {
-  readonly messages: string[] = [];
-  closed: { code: number; reason: string } | undefined;
-  readonly #waiters = new Set<() => void>();
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      this.messages.push(d.toString());
-      this.#wake();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this.#wake();
-    });
-  }
-  static async open(url: string): Promise<Raw> {
-    const ws = new WebSocket(url);
-    sockets.push(ws);
-    const raw = new Raw(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return raw;
-  }
-  send(text: string) {
-    this.ws.send(text);
-  }
-  #wake() {
-    for (const w of [...this.#waiters]) w();
-  }
-  until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          this.#waiters.delete(check);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages.slice(-5))}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
-  }
-  /** Waits for the n-th non-ping message (1-based) and returns it. */
-  async nth(n: number): Promise<string> {
-    await this.until(() => this.replies().length >= n, `message #${n}`);
-    return this.replies()[n - 1] as string;
-  }
-  replies(): string[] {
-    return this.messages.filter((m) => m !== 'ping');
-  }
-}
+/** A bare WebSocket client that records every text frame and its close with the reason; nth() skips text pings. */
+const openRaw = (url: string) => TestSocket.open(url, { track: sockets, closeReason: true, skip: (m) => m === 'ping' });
 
 async function wsKey(sim: LoopringSimulator): Promise<string> {
   const res = await fetch(`${sim.restUrl}${LOOPRING_WS_KEY_PATH}`);
@@ -88,21 +35,21 @@ async function wsKey(sim: LoopringSimulator): Promise<string> {
   return body.data;
 }
 
-async function connect(sim: LoopringSimulator): Promise<Raw> {
-  return Raw.open(`${sim.wsUrl}?wsApiKey=${await wsKey(sim)}`);
+async function connect(sim: LoopringSimulator): Promise<TestSocket> {
+  return openRaw(`${sim.wsUrl}?wsApiKey=${await wsKey(sim)}`);
 }
 
 const sub = (markets: string[], extra: Record<string, unknown> = {}) =>
   JSON.stringify({ op: 'sub', sequence: 7, apiKey: API_KEY, unsubscribeAll: true, topics: markets.map((market) => ({ topic: 'order', market })), ...extra });
 
-async function subscribed(sim: LoopringSimulator, markets = ['LRC-ETH']): Promise<Raw> {
+async function subscribed(sim: LoopringSimulator, markets = ['LRC-ETH']): Promise<TestSocket> {
   const raw = await connect(sim);
   raw.send(sub(markets));
   expect(JSON.parse(await raw.nth(1))).toMatchObject({ op: 'sub', sequence: 7, result: { status: 'ok' } });
   return raw;
 }
 
-const ctx = (reference = {}) => ({ venue: 'loopring' as const, account: 'acc', receivedAt: 1, source: { topic: 't', partition: 0, offset: 0 }, reference });
+const ctx = (reference = {}) => testMapContext('loopring', { account: 'acc', reference });
 
 describe('REST GET /v2/ws/key', () => {
   it('issues a new 17-character key per request in the v2 envelope', async () => {
@@ -132,7 +79,7 @@ describe('connection key on the socket', () => {
     ['unknown', (_sim: LoopringSimulator) => Promise.resolve('?wsApiKey=NOTAKEY'), 'wsApiKey unknown'],
   ] as const)('a %s key: the socket is closed at once (1008) with the reason', async (_what, query, reason) => {
     const sim = await start();
-    const raw = await Raw.open(`${sim.wsUrl}${await query(sim)}`);
+    const raw = await openRaw(`${sim.wsUrl}${await query(sim)}`);
     await raw.until(() => raw.closed !== undefined, 'close');
     expect(raw.closed).toEqual({ code: 1008, reason });
     expect(sim.stats()).toMatchObject({ connectionsRefused: 1, connectionsAccepted: 0 });
@@ -141,8 +88,8 @@ describe('connection key on the socket', () => {
   it('a key works once: the second connection with it is refused', async () => {
     const sim = await start();
     const key = await wsKey(sim);
-    const first = await Raw.open(`${sim.wsUrl}?wsApiKey=${key}`);
-    const second = await Raw.open(`${sim.wsUrl}?wsApiKey=${key}`);
+    const first = await openRaw(`${sim.wsUrl}?wsApiKey=${key}`);
+    const second = await openRaw(`${sim.wsUrl}?wsApiKey=${key}`);
     await second.until(() => second.closed !== undefined, 'close');
     expect(second.closed).toEqual({ code: 1008, reason: 'wsApiKey already used' });
     expect(first.closed).toBeUndefined();
@@ -155,22 +102,22 @@ describe('connection key on the socket', () => {
     const sim = await start({ wsApiKeyTtlMs: 1_000, now: () => now });
     const old = await wsKey(sim);
     now += 1_000;
-    const fresh = await Raw.open(`${sim.wsUrl}?wsApiKey=${await wsKey(sim)}`); // issued now: fine
+    const fresh = await openRaw(`${sim.wsUrl}?wsApiKey=${await wsKey(sim)}`); // issued now: fine
     now += 1; // `old` is now 1001 ms old
-    const raw = await Raw.open(`${sim.wsUrl}?wsApiKey=${old}`);
+    const raw = await openRaw(`${sim.wsUrl}?wsApiKey=${old}`);
     await raw.until(() => raw.closed !== undefined, 'close');
     expect(raw.closed?.reason).toBe('wsApiKey expired');
     expect(fresh.closed).toBeUndefined();
     const spare = await wsKey(sim);
     expect(sim.expireWsKeys()).toBe(1);
-    const refused = await Raw.open(`${sim.wsUrl}?wsApiKey=${spare}`);
+    const refused = await openRaw(`${sim.wsUrl}?wsApiKey=${spare}`);
     await refused.until(() => refused.closed !== undefined, 'close');
     expect(refused.closed).toEqual({ code: 1008, reason: 'wsApiKey expired' });
   });
 
   it('serves only /v2/ws', async () => {
     const sim = await start();
-    await expect(Raw.open(`${sim.wsUrl.replace('/v2/ws', '/v3/ws')}?wsApiKey=${await wsKey(sim)}`)).rejects.toThrow(/404/);
+    await expect(openRaw(`${sim.wsUrl.replace('/v2/ws', '/v3/ws')}?wsApiKey=${await wsKey(sim)}`)).rejects.toThrow(/404/);
   });
 });
 
@@ -375,7 +322,7 @@ describe('order lifecycles', () => {
     const raw2 = await subscribed(plain, plain.markets);
     await plain.play(lifecycles);
     await raw2.until(() => raw2.replies().length >= report.sent + 1, 'all pushes (plain)');
-    const hashes = (r: Raw) => r.replies().slice(1).map((t) => (JSON.parse(t) as { data: { hash: string } }).data.hash);
+    const hashes = (r: TestSocket) => r.replies().slice(1).map((t) => (JSON.parse(t) as { data: { hash: string } }).data.hash);
     expect(hashes(raw)).not.toEqual(hashes(raw2));
     const timeless = (m: Map<string, LoopringOrderTruth>) => [...m.values()].map((v) => ({ ...v, createdAt: 0, updateAt: 0, validSince: 0, validUntil: 0 })).sort((a, b) => a.hash.localeCompare(b.hash));
     expect(timeless(sim.truth())).toEqual(timeless(plain.truth()));

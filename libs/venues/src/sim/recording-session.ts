@@ -23,6 +23,8 @@ export interface RecordingSessionOptions {
   reconcile?: RecordingReconcileSource;
   /** `until()`'s default deadline. Default 10 s. */
   timeoutMs?: number;
+  /** More for a timed-out `until()` to say (e.g. the simulator's counters). */
+  detail?: () => string;
 }
 
 /**
@@ -37,10 +39,12 @@ export class RecordingSession {
   readonly #waiters = new Set<() => void>();
   readonly #sim: RecordingSessionOptions['sim'];
   readonly #timeoutMs: number;
+  readonly #detail: (() => string) | undefined;
 
   constructor(options: RecordingSessionOptions) {
     this.#sim = options.sim;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#detail = options.detail;
     this.session = new VenueSession({
       client: options.client,
       sink: (f) => {
@@ -82,7 +86,8 @@ export class RecordingSession {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; session events: ${JSON.stringify(this.events().slice(-6))}`));
+        const detail = this.#detail ? `; ${this.#detail()}` : '';
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; session events: ${JSON.stringify(this.events().slice(-6))}${detail}`));
       }, timeoutMs);
       this.#waiters.add(check);
       void this.#sim?.waitUntil(cond, timeoutMs, what).then(check, () => {});
