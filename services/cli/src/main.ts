@@ -1,5 +1,6 @@
 import { ConfigError, ConfigProblems, envWithoutEmpty, host, intFromEnv, runMain } from '@orderstream/kit';
-import { onlyFlags, parseArgs } from './args.js';
+import { onlyFlags, onlyPositionals, parseArgs } from './args.js';
+import { OPS_HELP, runOpsCommand } from './ops-commands.js';
 import { normalizeCommand } from './normalize-command.js';
 
 const HELP = `orderstream: one exact, replayable state of every order on many venues, on Kafka.
@@ -37,7 +38,10 @@ function checkFlags(flags: Map<string, string>, checks: { port?: { min: number }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { command, flags } = parseArgs(argv);
+  const { command, flags, positionals } = parseArgs(argv);
+  const ops = command === undefined ? undefined : await runOpsCommand(command, flags, positionals);
+  if (ops !== undefined) return ops;
+  onlyPositionals(positionals, 0, '');
   switch (command) {
     case 'normalize': {
       onlyFlags(flags, ['venue', 'account', 'reference']);
@@ -85,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
-      process.stdout.write(HELP);
+      process.stdout.write(HELP + OPS_HELP);
       return 0;
     default:
       throw new ConfigError([`unknown command ${JSON.stringify(command)}; see 'orderstream help'`]);
