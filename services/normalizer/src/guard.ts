@@ -54,6 +54,8 @@ export const MAX_TIME_MICROS = 4_102_444_800_000_000;
 
 /** Plain printable ASCII without `|`: the common case, one cheap test. */
 const PLAIN_KEY_PART_RE = /^[\x20-\x7b\x7d\x7e]+$/;
+/** Plain printable ASCII: the common case of every other string, one cheap test. */
+const PLAIN_RE = /^[\x20-\x7e]*$/;
 /** A control character (C0, DEL, C1) or a lone surrogate. */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const BAD_CHAR_RE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -132,13 +134,13 @@ export function guardCanonicalOrder(order: CanonicalOrder, ctx: MapContext, inde
   const extras = Object.keys(order.extras);
   if (extras.length > MAX_EXTRAS) fail('FRAME_VALUE_OUT_OF_RANGE', 'extras', `has ${extras.length} entries, at most ${MAX_EXTRAS} allowed`, extras.slice(0, 5));
   for (const k of extras) {
-    if (k.length > MAX_EXTRAS_KEY_CHARS || BAD_CHAR_RE.test(k)) {
+    if (k.length > MAX_EXTRAS_KEY_CHARS || (!PLAIN_RE.test(k) && BAD_CHAR_RE.test(k))) {
       fail('FRAME_ID_INVALID', 'extras key', `must be at most ${MAX_EXTRAS_KEY_CHARS} characters without control characters or lone surrogates`, k);
     }
     const v = order.extras[k] as string;
     if (typeof v !== 'string') fail('FRAME_UNMAPPABLE', `extras.${k}`, 'must be a string', v);
     if (v.length > MAX_EXTRAS_VALUE_CHARS) fail('FRAME_VALUE_OUT_OF_RANGE', `extras.${k}`, `is ${v.length} characters long, at most ${MAX_EXTRAS_VALUE_CHARS} allowed`, v);
-    if (LONE_SURROGATE_RE.test(v)) fail('FRAME_ID_INVALID', `extras.${k}`, 'contains a lone surrogate', v);
+    if (!PLAIN_RE.test(v) && LONE_SURROGATE_RE.test(v)) fail('FRAME_ID_INVALID', `extras.${k}`, 'contains a lone surrogate', v);
   }
 }
 
@@ -162,7 +164,7 @@ function name(field: string, v: string | null, max: number, fail: Fail): void {
   if (v === null) return;
   if (typeof v !== 'string') fail('FRAME_UNMAPPABLE', field, 'must be a string or null', v);
   if (v.length > max) fail('FRAME_ID_INVALID', field, `is ${v.length} characters long, at most ${max} allowed`, v);
-  if (BAD_CHAR_RE.test(v)) fail('FRAME_ID_INVALID', field, 'must not contain control characters or lone surrogates', v);
+  if (!PLAIN_RE.test(v) && BAD_CHAR_RE.test(v)) fail('FRAME_ID_INVALID', field, 'must not contain control characters or lone surrogates', v);
 }
 
 function decimal(field: DecimalField, v: string | null, signed: boolean, fail: Fail): void {
