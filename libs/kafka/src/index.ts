@@ -8,3 +8,4 @@ export * from './dead-letter.js';
 export * from './avro/index.js';
 export * from './groups.js';
 export * from './replay.js';
+export * from './lag.js';

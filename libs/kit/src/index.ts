@@ -7,3 +7,5 @@ export * from './shutdown.js';
 export * from './decimal.js';
 export * from './time.js';
 export * from './run-main.js';
+export * from './metrics.js';
+export * from './ops-server.js';

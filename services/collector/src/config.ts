@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
-  ConfigError, ConfigProblems, envWithoutEmpty, errorMessage, findUrlCredentials, intFromEnv, showValue, URL_CREDENTIALS_MESSAGE, type Logger,
+  ConfigError, ConfigProblems, envWithoutEmpty, errorMessage, findUrlCredentials, host, intFromEnv, showValue, URL_CREDENTIALS_MESSAGE, type Logger,
 } from '@orderstream/kit';
 import { kafkaEnvSchema } from '@orderstream/kafka';
 import { reconcileOptionsSchema, registeredVenues, venueModule, type ReconcileOptions } from '@orderstream/venues';
@@ -18,6 +18,9 @@ export const collectorEnvSchema = kafkaEnvSchema.extend({
   COLLECTOR_SPOOL_MAX_BYTES: intFromEnv(2 ** 20, Number.MAX_SAFE_INTEGER).default(2 ** 30),
   /** fdatasync the spool this often, against machine crashes (0: leave it to the OS) */
   COLLECTOR_SPOOL_FSYNC_MS: intFromEnv(0, 60_000).default(1_000),
+  /** health, readiness and metrics (docs/metrics.md): port (0, the default: any free port, logged) and interface */
+  COLLECTOR_HTTP_PORT: intFromEnv(0, 65_535).default(0),
+  COLLECTOR_HTTP_HOST: host().default('127.0.0.1'),
 });
 
 /** One entry of the accounts file; its `config` is then checked by the venue's own schema. */

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '@orderstream/kit';
 import { partitionCount, startPipeline, type Kafka, type Pipeline, type TopicNames } from '@orderstream/kafka';
 import type { CanonicalOrder, SnapshotMarker } from '@orderstream/schemas';
@@ -17,7 +18,12 @@ export interface NormalizerDeps {
   sessionTimeoutMs?: number;
   /** the consumer stopped for good (services exit so a supervisor restarts them) */
   onFatal?: (error: Error) => void;
+  /** called for every raw record with its outcome and the time normalizing it took (metrics.ts) */
+  observeFrame?: (outcome: FrameOutcome, seconds: number, dlqCode?: string) => void;
 }
+
+/** What became of one raw record. */
+export type FrameOutcome = 'orders' | 'skipped' | 'session' | 'dlq';
 
 export interface NormalizerStats {
   frames: number;
@@ -61,7 +67,9 @@ export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
         ...(deps.onFatal ? { onFatal: deps.onFatal } : {}),
         process: (records) => ({
           outputs: records.flatMap((record) => {
+            const began = performance.now();
             const { outcome, outputs } = normalizeRecord(record, recordDeps);
+            deps.observeFrame?.(outcome.kind, (performance.now() - began) / 1000, outcome.kind === 'dlq' ? outcome.code : undefined);
             stats.frames++;
             switch (outcome.kind) {
               case 'orders':

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigProblems, envWithoutEmpty } from '@orderstream/kit';
+import { ConfigProblems, envWithoutEmpty, host, intFromEnv } from '@orderstream/kit';
 import { kafkaEnvSchema } from '@orderstream/kafka';
 import { EMPTY_REFERENCE, loadReferenceData, type ReferenceData } from '@orderstream/venues';
 
@@ -8,6 +8,9 @@ export const normalizerEnvSchema = kafkaEnvSchema.extend({
   NORMALIZER_GROUP_ID: z.string().min(1).default('orderstream-normalizer'),
   /** JSON instrument reference data (contract sizes, token decimals); optional */
   REFERENCE_DATA_FILE: z.string().min(1).optional(),
+  /** health, readiness and metrics (docs/metrics.md): port (0, the default: any free port, logged) and interface */
+  NORMALIZER_HTTP_PORT: intFromEnv(0, 65_535).default(0),
+  NORMALIZER_HTTP_HOST: host().default('127.0.0.1'),
 });
 
 export type NormalizerEnv = z.infer<typeof normalizerEnvSchema>;

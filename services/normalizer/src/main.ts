@@ -1,7 +1,8 @@
-import { createLogger, onShutdown, runMain } from '@orderstream/kit';
-import { createKafka, ensurePipelineTopics, orderSerdesFromConfig, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
+import { createLogger, createOpsServer, onShutdown, runMain } from '@orderstream/kit';
+import { createKafka, ensurePipelineTopics, orderSerdesFromConfig, pollConsumerLag, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
 import { mapperLookup } from '@orderstream/venues';
-import { createNormalizerApp } from './app.js';
+import { createNormalizerApp, type NormalizerApp } from './app.js';
+import { createNormalizerMetrics } from './metrics.js';
 import { loadNormalizerConfig } from './config.js';
 
 // Exit codes: README "Configuration" → "Exit codes" (2 config, 69 Kafka unreachable at start, 70 consumer died,
@@ -14,9 +15,13 @@ runMain('normalizer', async () => {
   await ensurePipelineTopics(kafka, topicLayoutFromEnv(config), logger);
   // registry mode when ORDERSTREAM_SCHEMA_REGISTRY_URL is set (exit 72 unreachable, 73 schema refused)
   const serdes = await orderSerdesFromConfig(config, { topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX), logger });
+  const ref: { app?: NormalizerApp; running: boolean } = { running: false };
+  const lag = pollConsumerLag(kafka, config.NORMALIZER_GROUP_ID, topicNames(config.ORDERSTREAM_TOPIC_PREFIX).raw);
+  const metrics = createNormalizerMetrics({ stats: () => (ref.app as NormalizerApp).stats(), ready: () => ref.running, lagByPartition: lag.current });
   const app = createNormalizerApp({
     kafka,
     topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX),
+    observeFrame: metrics.observeFrame,
     groupId: config.NORMALIZER_GROUP_ID,
     lookup: mapperLookup,
     reference: config.reference,
@@ -26,6 +31,18 @@ runMain('normalizer', async () => {
     // Never sit idle with a dead consumer: exit, and let the supervisor (compose, systemd, k8s) restart us.
     onFatal: () => process.exit(70),
   });
-  onShutdown(() => app.stop(), logger);
+  ref.app = app;
+  const ops = createOpsServer(
+    { isHealthy: () => true, isReady: () => ref.running, metrics: metrics.render, logger },
+    { host: config.NORMALIZER_HTTP_HOST, port: config.NORMALIZER_HTTP_PORT, configHint: 'NORMALIZER_HTTP_HOST / NORMALIZER_HTTP_PORT' },
+  );
+  await ops.start(); // logs its URL
+  onShutdown(async () => {
+    ref.running = false;
+    lag.stop();
+    await app.stop();
+    await ops.stop();
+  }, logger);
   await app.start();
+  ref.running = true;
 });

@@ -30,6 +30,11 @@ export interface OrderStateDeps {
   retentionSweepMs?: number;
   /** the consumer stopped for good (services exit so a supervisor restarts them) */
   onFatal?: (error: Error) => void;
+  /**
+   * After each committed batch: the `receivedAt` (epoch µs, when the collector received the frame) of every
+   * canonical order update in it, for the end-to-end latency histogram (metrics.ts).
+   */
+  onCommitted?: (receivedAtMicros: readonly number[]) => void;
 }
 
 export interface OrderStateStats {
@@ -66,8 +71,9 @@ export function foldBatch(
   records: InRecord[],
   store: OrderStore,
   deps: Pick<OrderStateDeps, 'serde' | 'topics'>,
-): { outputs: OutRecord[]; staged: Map<string, { state: OrderState; partition: number }>; counters: Counters } {
+): { outputs: OutRecord[]; staged: Map<string, { state: OrderState; partition: number }>; counters: Counters; receivedAt: number[] } {
   const outputs: OutRecord[] = [];
+  const receivedAt: number[] = [];
   const staged = new Map<string, { state: OrderState; partition: number }>();
   const counters: Counters = { updates: 0, changes: 0, unchanged: 0, deadLetters: 0 };
   const current = (key: string) => staged.get(key)?.state ?? store.get(key);
@@ -95,6 +101,7 @@ export function foldBatch(
       continue;
     }
     const update = value.order;
+    receivedAt.push(update.receivedAt);
     const next = reduce(current(update.orderKey), update);
     if (!next) {
       counters.unchanged++;
@@ -102,7 +109,7 @@ export function foldBatch(
     }
     emit(update.orderKey, next, record.partition);
   }
-  return { outputs, staged, counters };
+  return { outputs, staged, counters, receivedAt };
 }
 
 /** orders.canonical.v1 → orders.state.v1 (compacted, latest state per orderKey), exactly once inside Kafka. */
@@ -169,12 +176,13 @@ export function createOrderStateApp(deps: OrderStateDeps): OrderStateApp {
         release: (partitions) => store.dropPartitions(partitions),
         ...(deps.serde.prefetch ? { beforeProcess: (records: InRecord[]) => deps.serde.prefetch?.(records.map((r) => r.value)) ?? Promise.resolve() } : {}),
         process: (records): BatchResult => {
-          const { outputs, staged, counters: delta } = foldBatch(records, store, deps);
+          const { outputs, staged, counters: delta, receivedAt } = foldBatch(records, store, deps);
           return {
             outputs,
             onCommitted: () => {
               for (const [key, { state, partition }] of staged) store.set(key, state, partition);
               for (const k of Object.keys(delta) as (keyof Counters)[]) counters[k] += delta[k];
+              if (receivedAt.length > 0) deps.onCommitted?.(receivedAt);
             },
           };
         },

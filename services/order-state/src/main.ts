@@ -1,5 +1,5 @@
 import { createLogger, onShutdown, runMain } from '@orderstream/kit';
-import { createKafka, ensurePipelineTopics, orderSerdesFromConfig, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
+import { createKafka, ensurePipelineTopics, orderSerdesFromConfig, pollConsumerLag, topicLayoutFromEnv, topicNames, waitForBrokers } from '@orderstream/kafka';
 import { createOrderStateApp } from './app.js';
 import { createQueryServer } from './http.js';
 import { createOrderStateMetrics, tallyOrders } from './metrics.js';
@@ -23,8 +23,12 @@ runMain('order-state', async () => {
     terminalRetentionMs: config.ORDER_STATE_TERMINAL_RETENTION_MS,
     // Never sit idle with a dead consumer: exit, and let the supervisor (compose, systemd, k8s) restart us.
     onFatal: () => process.exit(70),
+    // end-to-end latency (received-at → state committed); `metrics` exists before the consumer starts
+    onCommitted: (receivedAt) => metrics.observeCommitted(receivedAt),
   });
+  const lag: { poll?: ReturnType<typeof pollConsumerLag> } = {};
   const metrics = createOrderStateMetrics({
+    lagByPartition: () => lag.poll?.current() ?? {},
     stats: app.stats,
     ordersByStatus: () => tallyOrders(app.store.values()).byStatus,
     ordersByVenue: () => tallyOrders(app.store.values()).byVenue,
@@ -38,10 +42,12 @@ runMain('order-state', async () => {
   // answers /healthz and /readyz (not ready) while the broker is awaited and the store is restored.
   await http.start(); // logs its URL
   onShutdown(async () => {
+    lag.poll?.stop();
     await app.stop();
     await http.stop();
   }, logger);
   await waitForBrokers({ brokers: config.KAFKA_BROKERS, clientId: 'orderstream-order-state', logger, timeoutMs: config.ORDERSTREAM_BROKER_WAIT_MS });
   await ensurePipelineTopics(kafka, topicLayoutFromEnv(config), logger);
+  lag.poll = pollConsumerLag(kafka, config.ORDER_STATE_GROUP_ID, topicNames(config.ORDERSTREAM_TOPIC_PREFIX).canonical);
   await app.start();
 });

@@ -257,6 +257,8 @@ describe('order-state metrics', () => {
       `${P}_http_request_duration_seconds_count{route="orders",code="200"} 2`,
       `${P}_http_request_duration_seconds_sum{route="order",code="404"} 2`,
       `${P}_http_request_duration_seconds_count{route="order",code="404"} 1`,
+      `${P}_end_to_end_seconds_sum 0`,
+      `${P}_end_to_end_seconds_count 0`,
       '',
     ]);
     const buckets = (route: string, code: string) =>
@@ -278,6 +280,7 @@ describe('order-state metrics', () => {
       `# TYPE ${P}_orders_by_venue gauge`,
       `# TYPE ${P}_consumer_lag gauge`,
       `# TYPE ${P}_http_request_duration_seconds histogram`,
+      `# TYPE ${P}_end_to_end_seconds histogram`,
     ]);
     // a reader accepts all of it, and every family has help
     const parsed = parseExposition(text);
@@ -320,5 +323,18 @@ describe('order-state metrics', () => {
     const text = createOrderStateMetrics(provider({ lagByPartition: () => ({}) })).render();
     const rendered = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
     expect(documented).toEqual(rendered);
+  });
+
+  it('observes the end-to-end latency of committed updates from their received-at', () => {
+    const m = createOrderStateMetrics(provider({}));
+    const now = Date.now() * 1000;
+    m.observeCommitted([now - 20_000, now - 3_000_000]); // 20 ms and 3 s ago (µs)
+    const lines = m.render().split('\n');
+    const bucket = (le: string) => Number(lines.find((l) => l.startsWith(`${P}_end_to_end_seconds_bucket{le="${le}"}`))?.split(' ')[1]);
+    expect(bucket('0.01')).toBe(0);
+    expect(bucket('0.25')).toBe(1);
+    expect(bucket('2.5')).toBe(1);
+    expect(bucket('5')).toBe(2);
+    expect(lines).toContain(`${P}_end_to_end_seconds_count 2`);
   });
 });
