@@ -1,14 +1,14 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, brokerList, createLogger, errorMessage, parseConfig, sleep } from '@orderstream/kit';
-import { createKafka, ensurePipelineTopics, orderSerdes, tailTopic, topicNames } from '@orderstream/kafka';
+import { connectSchemaRegistry, createKafka, createSchemaRegistryClient, ensurePipelineTopics, tailTopic, topicNames } from '@orderstream/kafka';
 import { isTerminal, ORDER_STATUSES, type OrderState, type OrderStatus } from '@orderstream/schemas';
 import { mapperLookup, type ReferenceData } from '@orderstream/venues';
 import { startDemoVenues } from './demo-venues.js';
 import { createCollectorApp } from '@orderstream/collector';
 import { createNormalizerApp } from '@orderstream/normalizer';
 import { createOrderStateApp } from '@orderstream/order-state';
-import { defaultForegroundDataDir, repoRoot, startLocalBroker } from '@orderstream/testing';
+import { defaultForegroundDataDir, repoRoot, startLocalBroker, startSchemaRegistry } from '@orderstream/testing';
 import { z } from 'zod';
 
 
@@ -53,6 +53,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   });
 
   try {
+    // The registry's JVM starts while the broker's does (both take seconds).
+    const registryStarting = startSchemaRegistry({ logger });
+    registryStarting.catch(() => undefined);
     let brokers: string[];
     if (env.KAFKA_BROKERS) {
       brokers = env.KAFKA_BROKERS;
@@ -65,13 +68,20 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       say(`  ready on ${brokers.join(',')} in ${broker.startupMs} ms; data in ${broker.dataDir}`);
     }
 
+    // Registry mode, as most Kafka shops read Avro: ORDERSTREAM_SCHEMA_REGISTRY_URL, else a local Apicurio Registry.
+    say('Waiting for the schema registry (Apicurio Registry, in memory; ORDERSTREAM_SCHEMA_REGISTRY_URL to use yours)…');
+    const registry = await registryStarting;
+    stops.push({ name: 'schema registry', stop: () => registry.stop() });
+    say(`  ready: ORDERSTREAM_SCHEMA_REGISTRY_URL=${registry.url}`);
+
     const kafka = createKafka({ brokers, clientId: 'orderstream-demo', logger });
     const topics = topicNames('');
     await ensurePipelineTopics(kafka, {}, logger);
 
     const venues = await startDemoVenues(logger);
     for (const v of venues) stops.push({ name: `${v.venue} simulator`, stop: () => v.stop() });
-    const serdes = orderSerdes();
+    // Our schemas are registered in a fixed order, so a fresh in-memory registry gives them the same ids as last time.
+    const serdes = await connectSchemaRegistry({ client: createSchemaRegistryClient({ url: registry.url }), topics, logger });
     const reference: ReferenceData = Object.assign({}, ...venues.map((v) => v.reference));
     const collector = createCollectorApp({
       kafka, topics, accounts: venues.map((v) => ({ account: v.account, client: v.client })), decodeState: serdes.decodeState, logger: logger.child({ service: 'collector' }),
