@@ -8,9 +8,10 @@
  * Frames a simulator wrote into a socket whose collector had just been killed cannot arrive anywhere (they die in
  * the kernel with the process): only frames sent less than KILL_WINDOW_MS before the kill, at the very end of that
  * socket, may be missing. Without the spool every frame of the outage held by the killed process would be missing.
- * The pushes end before the kill (the restarted collector connects only once Kafka is back, and a push sent to no
- * one is lost at the venue, which is reconciliation's business, not the spool's); heartbeats and Binance polling go
- * on throughout. This test has a broker of its own, since it stops it.
+ * The pushes end, and have all reached the collector's spool, before the kill (the restarted collector connects only
+ * once Kafka is back, and a push sent to no one, or into a dead process's socket, is lost at the venue: that is
+ * reconciliation's business, not the spool's); heartbeats and Binance polling go on throughout, and are what the
+ * kill may cut off. This test has a broker of its own, since it stops it.
  */
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ import {
   LoopringSimulator, mapperLookup, webseaExpectedState, WebseaSimulator, XtClient, xtClientConfigSchema, xtExpectedCanonical, XtSimulator,
   type ReferenceData, type SimLogEntry, type VenueSession,
 } from '@orderstream/venues';
-import { createCollectorApp } from '@orderstream/collector';
+import { createCollectorApp, readSpoolDir } from '@orderstream/collector';
 import { createNormalizerApp, type NormalizerApp } from '@orderstream/normalizer';
 import { createOrderStateApp, type OrderStateApp } from '@orderstream/order-state';
 import { findFreePort, startLocalBroker, uniqueName, waitFor, type LocalBroker } from '@orderstream/testing';
@@ -222,6 +223,18 @@ describe('outage: broker down 20 s, collector SIGKILLed meanwhile', () => {
     await broker.stop();
     const downAt = Date.now();
     await play; // the rest of every lifecycle is pushed while Kafka is away: the collector spools it
+    // Every push must have reached the collector before the kill (a push in a dead process's socket buffer would be
+    // lost at the venue, and the state could not reach the truth): wait until its spool holds as many data frames per
+    // account as the simulator had sent when play ended. Heartbeats and polls go on and may be cut off by the kill.
+    const sentAtEnd = new Map(venues.map((v) => [`${v.venue}|${v.account}`, [...v.out.values()].reduce((n, l) => n + l.length, 0)]));
+    const spooledData = () => {
+      const counts = new Map<string, number>();
+      for (const r of readSpoolDir(spoolDir).records) if (String(r.headers['frame-kind']) === 'data') counts.set(r.key, (counts.get(r.key) ?? 0) + 1);
+      return counts;
+    };
+    await waitFor(() => [...sentAtEnd].every(([key, n]) => (spooledData().get(key) ?? 0) >= n), {
+      timeoutMs: 10_000, description: 'the collector to have spooled every push the simulators sent',
+    });
     expect(Date.now() - downAt, 'the pushes ended within the outage').toBeLessThan(OUTAGE_MS - 5_000);
 
     const killAt = Date.now();

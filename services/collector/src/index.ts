@@ -1,4 +1,6 @@
 export * from './publisher.js';
+export { readSpoolDir, Spool, type SpoolOpenReport, type SpoolOptions } from './spool.js';
+export type { SpoolRecord } from './spool-record.js';
 export * from './app.js';
 export * from './config.js';
 export * from './tracking.js';

@@ -430,3 +430,32 @@ function fstatSizeOf(path: string): number {
     closeSync(fd);
   }
 }
+
+/**
+ * Reads every intact record of a spool directory, oldest first, without taking its lock or changing anything
+ * (inspection and tests, while a collector may be appending). Stops at the first short or damaged frame of a segment.
+ * `published`: the position the directory's `published` file holds (undefined when there is none).
+ */
+export function readSpoolDir(dir: string): { records: (SpoolRecord & { position: number })[]; published: number | undefined } {
+  const records: (SpoolRecord & { position: number })[] = [];
+  const segments = readdirSync(dir).filter((n) => /^\d{20}\.seg$/.test(n)).sort();
+  for (const name of segments) {
+    const base = Number(name.slice(0, 20));
+    const content = readFileSync(join(dir, name));
+    let off = 0;
+    for (;;) {
+      const r = decodeFrame(content, off);
+      if (!r.ok) break;
+      records.push({ ...r.record, position: base + off });
+      off += r.size;
+    }
+  }
+  let published: number | undefined;
+  try {
+    const buf = readFileSync(join(dir, POSITION_FILE));
+    if (buf.length === 12 && crc32(buf.subarray(0, 8)) === buf.readUInt32BE(8)) published = Number(buf.readBigUInt64BE(0));
+  } catch {
+    // no position yet
+  }
+  return { records, published };
+}
