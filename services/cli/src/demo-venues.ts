@@ -27,7 +27,8 @@ export async function startDemoVenues(logger: Logger): Promise<DemoVenue[]> {
   const bsx = await BsxSimulator.start({ apiKey: 'demo-bsx-key', apiSecret: 'demo-bsx-secret' });
   const binance = await BinanceUsdmSimulator.start({ hmacKeys: [{ apiKey: 'demo-binance-key', apiSecret: 'demo-binance-secret' }] });
   const binanceClient = BinanceUsdmClient.fromConfig(
-    { wsUrl: binance.wsUrl, apiKey: 'demo-binance-key', apiSecret: 'demo-binance-secret', pollIntervalMs: 500 },
+    // the account's user data stream pushes every order (issue 8); order.status and REST confirm after each (re)connect
+    { wsUrl: binance.wsUrl, apiKey: 'demo-binance-key', apiSecret: 'demo-binance-secret', pollIntervalMs: 500, userDataStream: true },
     { logger: log('binance-usdm') },
   );
   const seedBase = Date.now() % 100_000;
@@ -65,16 +66,13 @@ export async function startDemoVenues(logger: Logger): Promise<DemoVenue[]> {
       stop: () => bsx.stop(),
     },
     {
-      // Request/response: the demo places orders and asks the client to track them (in production, orders come
-      // from the client's config, orders.track.v1 and live orders in the state topic).
+      // By push: the user data stream sees every order of the account; nothing needs to be tracked.
       venue: 'binance-usdm', account: 'futures',
       client: binanceClient,
       reference: {},
       ready: () => binance.waitForConnections(0, 1),
       round: async (n, r) => {
         const script = binance.randomLifecycles(n, seedBase + r);
-        binance.place(script);
-        for (const l of script) binanceClient.track({ symbol: l.symbol, orderId: l.orderId, origin: 'config' });
         await binance.play(script, { intervalMs: PACE_MS });
       },
       stop: () => binance.stop(),
