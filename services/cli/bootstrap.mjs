@@ -3,7 +3,8 @@
 // It uses nothing but Node's standard library, because it runs before dependencies are installed:
 //   1. installs npm packages (npm ci) when node_modules is missing or older than package-lock.json or patches/;
 //   2. builds every workspace (turbo caches, so this is quick when nothing changed);
-//   3. fetches the Kafka broker's jars from Maven Central on first use (broker/pom.xml);
+//   3. fetches the Kafka broker's jars from Maven Central on first use (broker/pom.xml), Apicurio Registry
+//      (registry/pom.xml) and, for tests, the Java consumer example's jars (test/java/pom.xml);
 //   4. runs the requested command.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -60,6 +61,29 @@ function ensureBrokerJars() {
   run('mvn', ['-B', '-q', '-f', join(root, 'broker', 'pom.xml'), 'package'], 'fetching Kafka jars (needs Java 17 and Maven)');
 }
 
+// Apicurio Registry (registry/pom.xml), the local schema registry of tests, npm start and npm run broker. -C: Maven
+// refuses an artifact whose checksum from Central does not match. Cached in ~/.m2 and registry/target.
+function ensureRegistry() {
+  const dist = join(root, 'registry', 'target', 'apicurio');
+  if (existsSync(dist) && readdirSync(dist).some((f) => f.endsWith('-runner.jar'))) return;
+  if (process.env.ORDERSTREAM_SCHEMA_REGISTRY_URL) return; // an external registry: nothing to fetch
+  step('fetching Apicurio Registry from Maven Central (first run, ~135 MB)…');
+  run('mvn', ['-B', '-q', '-C', '-f', join(root, 'registry', 'pom.xml'), 'package'], 'fetching Apicurio Registry (needs Java 17 and Maven)');
+}
+
+// The Java consumer example the tests run (test/java): its jars by Maven, its class by javac.
+function ensureJavaConsumer() {
+  const lib = join(root, 'test', 'java', 'target', 'lib');
+  if (!(existsSync(lib) && readdirSync(lib).some((f) => f.startsWith('kafka-clients-')))) {
+    step('fetching the Java consumer example\'s jars from Maven Central (first run)…');
+    run('mvn', ['-B', '-q', '-C', '-f', join(root, 'test', 'java', 'pom.xml'), 'package'], 'fetching the Java consumer jars');
+  }
+  const src = join(root, 'test', 'java', 'src', 'main', 'java', 'dev', 'orderstream', 'example', 'OrderstreamConsumer.java');
+  const cls = join(root, 'test', 'java', 'target', 'classes', 'dev', 'orderstream', 'example', 'OrderstreamConsumer.class');
+  if (existsSync(cls) && statSync(cls).mtimeMs >= statSync(src).mtimeMs) return;
+  run('javac', ['-d', join(root, 'test', 'java', 'target', 'classes'), '-cp', `${lib}/*`, src], 'compiling the Java consumer example');
+}
+
 /** Runs the final command in the foreground; Ctrl-C reaches it (same process group) and we wait for it. */
 function exec(cmd, args) {
   const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
@@ -76,18 +100,22 @@ switch (command) {
     ensureInstalled();
     ensureBuilt();
     ensureBrokerJars();
+    ensureRegistry();
+    ensureJavaConsumer();
     exec('npx', ['--no-install', 'vitest', 'run', ...rest]);
     break;
   case 'demo':
     ensureInstalled();
     ensureBuilt();
     ensureBrokerJars();
+    ensureRegistry();
     exec(process.execPath, [cli, 'demo', ...rest]);
     break;
   case 'broker':
     ensureInstalled();
     ensureBuilt();
     ensureBrokerJars();
+    ensureRegistry();
     exec(process.execPath, [cli, 'broker', ...rest]);
     break;
   case 'bench': {

@@ -1,5 +1,6 @@
 import { KafkaError, createLogger, type Logger } from '@orderstream/kit';
 import { startLocalBroker } from './local.js';
+import { startLocalRegistry, type LocalSchemaRegistry } from '../registry/registry.js';
 import { defaultForegroundDataDir } from './paths.js';
 import type { BrokerExit } from './types.js';
 
@@ -12,6 +13,8 @@ export interface ForegroundOptions {
   dataDir?: string;
   heapMb?: number;
   logger?: Logger;
+  /** Schema registry (Apicurio) port on 127.0.0.1. Default 8081; 0 picks a free one; false: no registry. */
+  registryPort?: number | false;
   /** Where the human-readable lines go. Default stdout. */
   print?: (line: string) => void;
 }
@@ -24,6 +27,9 @@ export interface ForegroundOptions {
 export async function runBrokerForeground(options: ForegroundOptions = {}): Promise<void> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const logger = options.logger ?? createLogger({ name: 'broker', level: 'info' });
+  const registryStarting: Promise<LocalSchemaRegistry | undefined> =
+    options.registryPort === false ? Promise.resolve(undefined) : startLocalRegistry({ port: options.registryPort ?? 8081, logger });
+  registryStarting.catch(() => undefined);
   const broker = await startLocalBroker({
     port: options.port ?? 9092,
     controllerPort: options.controllerPort,
@@ -37,6 +43,17 @@ export async function runBrokerForeground(options: ForegroundOptions = {}): Prom
   print(`  data dir:  ${broker.dataDir}${broker.formatted ? ' (new)' : ' (reused)'}`);
   print(`  log:       ${broker.logFile}`);
   print(`  pid:       ${broker.pid}`);
+  let registry: LocalSchemaRegistry | undefined;
+  try {
+    registry = await registryStarting;
+  } catch (error) {
+    await broker.stop();
+    throw error;
+  }
+  if (registry) {
+    print(`Schema registry (Apicurio, in memory) ready in ${registry.startupMs} ms:`);
+    print(`  services:  ORDERSTREAM_SCHEMA_REGISTRY_URL=${registry.url}`);
+  }
   print('Press Ctrl-C to stop.');
 
   let signals = 0;
@@ -44,6 +61,7 @@ export async function runBrokerForeground(options: ForegroundOptions = {}): Prom
     signals += 1;
     if (signals === 1) {
       print(`${name}: stopping the broker…`);
+      void registry?.stop();
       void broker.stop();
     } else {
       print(`${name} again: killing the broker`);
@@ -59,6 +77,7 @@ export async function runBrokerForeground(options: ForegroundOptions = {}): Prom
   try {
     const exit: BrokerExit = await broker.exited;
     await broker.stop();
+    await registry?.stop();
     if (signals === 0) {
       throw new KafkaError(
         'BROKER_START_FAILED',
