@@ -1,6 +1,6 @@
 import { silentLogger } from '@orderstream/kit';
-import { orderKeyOf } from '@orderstream/schemas';
 import { BINANCE_USDM_SIM_INSTRUMENTS, BinanceUsdmClient, binanceUsdmExpectedCanonical, BinanceUsdmSimulator } from '@orderstream/venues';
+import { gapRig } from './gap-rig.js';
 import type { GapRig } from './types.js';
 
 /**
@@ -24,7 +24,7 @@ export async function binanceUsdmGapRig(account: string): Promise<GapRig> {
     symbols: BINANCE_USDM_SIM_INSTRUMENTS.map((i) => i.symbol),
   };
   const client = BinanceUsdmClient.fromConfig(accountConfig, { logger: silentLogger() });
-  return {
+  return gapRig(sim, {
     venue: 'binance-usdm',
     account,
     client,
@@ -38,20 +38,6 @@ export async function binanceUsdmGapRig(account: string): Promise<GapRig> {
       if (!sim.interrupted) for (const lc of lcs) client.track({ symbol: lc.symbol, orderId: lc.orderId, origin: 'track-topic' });
       await sim.play(lcs, { intervalMs });
     },
-    interrupt: () => {
-      sim.interrupt();
-    },
-    resume: () => sim.resume(),
-    liveOrderIds: () => sim.liveOrderIds(),
-    restFaults: sim.restFaults,
-    expected: () =>
-      new Map(
-        [...sim.truth().values()].map((t) => {
-          const e = binanceUsdmExpectedCanonical(t, account);
-          return [e.orderKey, e];
-        }),
-      ),
-    orderKeyOf: (orderId) => orderKeyOf('binance-usdm', account, orderId),
-    stop: () => sim.stop(),
-  };
+    expectedOf: (t) => binanceUsdmExpectedCanonical(t, account),
+  });
 }

@@ -1,6 +1,6 @@
 import { silentLogger, sleep } from '@orderstream/kit';
-import { orderKeyOf } from '@orderstream/schemas';
 import { BsxClient, bsxExpectedCanonical, BsxSimulator, type BsxFinishOutcome, type BsxLifecycle } from '@orderstream/venues';
+import { gapRig } from './gap-rig.js';
 import type { GapRig } from './types.js';
 
 /**
@@ -25,13 +25,12 @@ export async function bsxGapRig(account: string): Promise<GapRig> {
   const seeds = new Set<number>();
   const RESTING_MIN_COUNT = 10;
   const RESTING_HOLD_MS = 4_000;
-  return {
+  return gapRig(sim, {
     venue: 'bsx',
     account,
     client,
     accountConfig,
     reference: {},
-    ready: () => sim.waitForSubscribers(1, 30_000),
     play: async (count, { intervalMs, seed }) => {
       // randomLifecycles derives ids from the seed: each seed gives ids never used before.
       if (seeds.has(seed)) throw new Error(`bsx gap rig: seed ${seed} was already played (its ids are taken)`);
@@ -58,20 +57,6 @@ export async function bsxGapRig(account: string): Promise<GapRig> {
         sim.finishOrders([resting[k] as string], outcome.get(resting[k] as string) as BsxFinishOutcome);
       }
     },
-    interrupt: () => {
-      sim.interrupt();
-    },
-    resume: () => sim.resume(),
-    liveOrderIds: () => sim.liveOrderIds(),
-    restFaults: sim.restFaults,
-    expected: () =>
-      new Map(
-        [...sim.truth().values()].map((t) => {
-          const e = bsxExpectedCanonical(t, account);
-          return [e.orderKey, e];
-        }),
-      ),
-    orderKeyOf: (orderId) => orderKeyOf('bsx', account, orderId),
-    stop: () => sim.stop(),
-  };
+    expectedOf: (t) => bsxExpectedCanonical(t, account),
+  });
 }

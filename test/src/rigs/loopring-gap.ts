@@ -1,6 +1,6 @@
 import { silentLogger } from '@orderstream/kit';
-import { orderKeyOf } from '@orderstream/schemas';
 import { LoopringClient, loopringExpectedCanonical, LoopringSimulator } from '@orderstream/venues';
+import { gapRig } from './gap-rig.js';
 import type { GapRig } from './types.js';
 
 const API_KEY = 'rig-loopring-gap-key';
@@ -17,28 +17,15 @@ export async function loopringGapRig(account: string): Promise<GapRig> {
   const client = LoopringClient.fromConfig(accountConfig, { logger: silentLogger() });
   const reference = sim.referenceData();
   sim.faults.duplicateRate = 0.05;
-  return {
+  return gapRig(sim, {
     venue: 'loopring',
     account,
     client,
     accountConfig,
     reference,
-    ready: () => sim.waitForSubscribers(1, 30_000),
     play: async (count, { intervalMs, seed }) => {
       await sim.play(sim.randomLifecycles(count, seed), { intervalMs });
     },
-    interrupt: () => {
-      sim.interrupt();
-    },
-    resume: () => sim.resume(),
-    liveOrderIds: () => sim.liveOrderIds(),
-    restFaults: sim.restFaults,
-    expected: () =>
-      new Map([...sim.truth().values()].map((t) => {
-        const e = loopringExpectedCanonical(t, account, reference);
-        return [e.orderKey, e];
-      })),
-    orderKeyOf: (orderId) => orderKeyOf('loopring', account, orderId),
-    stop: () => sim.stop(),
-  };
+    expectedOf: (t) => loopringExpectedCanonical(t, account, reference),
+  });
 }

@@ -1,6 +1,6 @@
 import { mulDecimals, shiftDecimal, silentLogger } from '@orderstream/kit';
-import { orderKeyOf } from '@orderstream/schemas';
 import { WEBSEA_SIM_INSTRUMENTS, WebseaClient, webseaExpectedState, WebseaSimulator, type WebseaLifecycle } from '@orderstream/venues';
+import { gapRig } from './gap-rig.js';
 import type { GapRig } from './types.js';
 
 /**
@@ -31,31 +31,16 @@ export async function webseaGapRig(account: string): Promise<GapRig> {
   const accountConfig = { wsUrl: sim.wsUrl, restUrl: sim.httpUrl, token: 'gap-websea-token', secretKey: 'gap-websea-secret' };
   const client = WebseaClient.fromConfig(accountConfig, { logger: silentLogger() });
   sim.faults.duplicateRate = 0.1;
-  return {
+  return gapRig(sim, {
     venue: 'websea',
     account,
     client,
     accountConfig,
     reference: {},
-    ready: () => sim.waitForSubscribers(1, 30_000),
     play: async (count, { intervalMs, seed }) => {
       // randomLifecycles derives ids from the seed: each seed of the scenario gives ids never used before.
       await sim.play(sim.randomLifecycles(count, seed).map(inMoreExecutions), { intervalMs });
     },
-    interrupt: () => {
-      sim.interrupt();
-    },
-    resume: () => sim.resume(),
-    liveOrderIds: () => sim.liveOrderIds(),
-    restFaults: sim.restFaults,
-    expected: () =>
-      new Map(
-        [...sim.truth().values()].map((t) => {
-          const e = webseaExpectedState(t, account).order;
-          return [e.orderKey, e];
-        }),
-      ),
-    orderKeyOf: (orderId) => orderKeyOf('websea', account, orderId),
-    stop: () => sim.stop(),
-  };
+    expectedOf: (t) => webseaExpectedState(t, account).order,
+  });
 }

@@ -1,6 +1,6 @@
 import { silentLogger } from '@orderstream/kit';
-import { orderKeyOf } from '@orderstream/schemas';
 import { XtClient, xtClientConfigSchema, xtExpectedCanonical, XtSimulator, type XtFill, type XtLifecycle } from '@orderstream/venues';
+import { gapRig } from './gap-rig.js';
 import type { GapRig } from './types.js';
 
 /** Executions per order the rig aims at: each fill of a lifecycle split into up to this many pieces at its price. */
@@ -38,31 +38,16 @@ export async function xtGapRig(account: string): Promise<GapRig> {
   const reference = sim.referenceData();
   sim.faults.duplicateRate = 0.1;
   sim.faults.reorder = 0.2;
-  return {
+  return gapRig(sim, {
     venue: 'xt',
     account,
     client,
     accountConfig,
     reference,
-    ready: () => sim.waitForSubscribers(1, 30_000),
     play: async (count, { intervalMs, seed }) => {
       // randomLifecycles derives ids from the seed: each seed of the scenario gives ids never used before.
       await sim.play(inPieces(sim.randomLifecycles(count, seed)), { intervalMs });
     },
-    interrupt: () => {
-      sim.interrupt();
-    },
-    resume: () => sim.resume(),
-    liveOrderIds: () => sim.liveOrderIds(),
-    restFaults: sim.restFaults,
-    expected: () =>
-      new Map(
-        [...sim.truth().values()].map((t) => {
-          const e = xtExpectedCanonical(t, account, reference.xt?.[t.symbol]?.contractSize);
-          return [e.orderKey, e];
-        }),
-      ),
-    orderKeyOf: (orderId) => orderKeyOf('xt', account, orderId),
-    stop: () => sim.stop(),
-  };
+    expectedOf: (t) => xtExpectedCanonical(t, account, reference.xt?.[t.symbol]?.contractSize),
+  });
 }
