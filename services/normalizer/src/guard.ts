@@ -146,6 +146,15 @@ export function guardCanonicalOrder(order: CanonicalOrder, ctx: MapContext, inde
 
 type Fail = (code: 'FRAME_ID_INVALID' | 'FRAME_VALUE_OUT_OF_RANGE' | 'FRAME_UNMAPPABLE', field: string, problem: string, value: unknown) => never;
 
+/**
+ * Whether `orderId` could be the id of a canonical order (rule 2): the ids a completed reconciliation lists are
+ * filtered with it, since no order with another id can be in the state.
+ */
+export function isAdmissibleOrderId(orderId: unknown): boolean {
+  if (typeof orderId !== 'string' || orderId.length === 0 || orderId.length > MAX_ORDER_ID_CHARS) return false;
+  return PLAIN_KEY_PART_RE.test(orderId) || (!orderId.includes('|') && !BAD_CHAR_RE.test(orderId));
+}
+
 /** A part of a key: a string of at most `max` characters with no `|`, control character or lone surrogate. */
 function keyPart(field: string, v: string, max: number, mayBeEmpty: boolean, fail: Fail): void {
   if (typeof v !== 'string') fail('FRAME_UNMAPPABLE', field, 'must be a string', v);

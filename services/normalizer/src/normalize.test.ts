@@ -108,6 +108,12 @@ describe('normalizeRecord', () => {
     });
   });
 
+  it('leaves ids the input limits refuse out of a reconciliation snapshot (they can be no order in the state)', () => {
+    const event = { event: 'reconciled', venue: 'xt', details: { snapshot: { asOf: 1700000000000000, orderIds: ['5', 'main|6', '7\n', '', 'x'.repeat(129), '8'] } } };
+    const { outputs } = normalizeRecord(raw(JSON.stringify(event), { 'frame-kind': 'session' }), deps);
+    expect((JSON.parse(String(outputs[0]?.value)) as { orderKeys: string[] }).orderKeys).toEqual(['xt|main|5', 'xt|main|8']);
+  });
+
   it('passes session events by', () => {
     expect(normalizeRecord(raw('{"event":"connected"}', { 'frame-kind': 'session' }), deps).outputs).toEqual([]);
   });

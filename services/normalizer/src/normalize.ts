@@ -2,7 +2,7 @@ import { AppError, FrameError, errorMessage, toEpochMicros, type ErrorCode } fro
 import { deadLetter, decodeRawHeaders, type InRecord, type OutRecord, type TopicNames } from '@orderstream/kafka';
 import { orderKeyOf, type CanonicalOrder, type SnapshotMarker } from '@orderstream/schemas';
 import { parseRestRequest, reconciledSnapshotOf, safeText, type MapContext, type ReferenceData, type VenueId, type VenueMapper } from '@orderstream/venues';
-import { guardCanonicalOrder } from './guard.js';
+import { guardCanonicalOrder, isAdmissibleOrderId } from './guard.js';
 
 /** What became of one raw frame. */
 export type NormalizeOutcome =
@@ -62,7 +62,8 @@ export function normalizeRecord(record: InRecord, deps: NormalizeDeps): RecordRe
       // A completed reconciliation carries the account's open orders as of its request: a snapshot (DESIGN.md §10).
       const snapshot = record.value ? reconciledSnapshotOf(record.value.toString('utf8')) : undefined;
       if (!snapshot) return { outcome: { kind: 'session' }, outputs: [] };
-      const keys = snapshot.orderIds.map((id) => orderKeyOf(h.venue, h.account, id));
+      // ids the input limits refuse cannot be in the state; listed, they could only collide with another order's key
+      const keys = snapshot.orderIds.filter(isAdmissibleOrderId).map((id) => orderKeyOf(h.venue, h.account, id));
       return { outcome: { kind: 'session', snapshot: true }, outputs: snapshotMarkers(h.venue, h.account, keys, snapshot.asOf, source, deps) };
     }
     if (h.frameKind === 'rest' && (h.restStatus as number) >= 300) {
