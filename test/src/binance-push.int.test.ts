@@ -5,6 +5,8 @@
  * reconciliation and order.status after every (re)connect of the stream. Then the shared gap scenario (interrupts,
  * orders beginning and ending inside gaps, REST faults, untellable orders, replay) in push mode.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@orderstream/kit';
 import { createKafka, ensurePipelineTopics, headerString, orderSerdes, readTopicToEnd, topicNames, type Kafka, type TopicNames } from '@orderstream/kafka';
@@ -117,6 +119,26 @@ describe('Binance USDⓈ-M by push (user data stream)', () => {
     await waitForStateTopic(kafka, topics, new Map([...rig.expected()].map(([k, e]) => [k, pickChecked(e)])), 60_000);
     const dlq = await readTopicToEnd(kafka, topics.dlq);
     expect(dlq.map((r) => `${String(r.headers['dlq-code'])}: ${String(r.headers['dlq-message'])}`)).toEqual([]);
+  });
+});
+
+describe('orderstream normalize --venue binance-usdm', () => {
+  it('answers both kinds of Binance frame, WebSocket API replies and user data stream events, with no extra flag', () => {
+    const main = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
+    const answer = '{"id":"q1","status":200,"result":{"avgPrice":"0.00000","clientOrderId":"c1","cumQuote":"0","executedQty":"0","orderId":9007199254740993,"origQty":"0.100","origType":"LIMIT","price":"64000.0","reduceOnly":false,"side":"BUY","positionSide":"BOTH","status":"NEW","stopPrice":"0","closePosition":false,"symbol":"BTCUSDT","time":1767225600000,"timeInForce":"GTC","type":"LIMIT","updateTime":1767225600000}}';
+    const push = '{"e":"ORDER_TRADE_UPDATE","E":1767225601001,"T":1767225601000,"o":{"s":"BTCUSDT","c":"c1","S":"BUY","o":"LIMIT","f":"GTC","q":"0.100","p":"64000.0","ap":"64000.00000","sp":"0","x":"TRADE","X":"PARTIALLY_FILLED","i":9007199254740993,"l":"0.040","z":"0.040","L":"64000.0","N":"USDT","n":"1.024","T":1767225601000,"t":9007199254741001,"R":false,"ps":"BOTH","ot":"LIMIT"}}';
+    const algo = '{"e":"ALGO_UPDATE","T":1767225700000,"E":1767225700005,"o":{"caid":"a1","aid":9007199254760001,"at":"CONDITIONAL","o":"STOP_MARKET","s":"BTCUSDT","S":"SELL","ps":"BOTH","f":"GTC","q":"0.100","X":"NEW","ai":"","ap":"0","aq":"0","act":"0","tp":"62000.0","p":"0","R":true}}';
+    const other = '{"e":"ACCOUNT_UPDATE","E":1564745798939,"T":1564745798938,"a":{"m":"ORDER","B":[],"P":[]}}';
+    const error = '{"id":"q2","status":400,"error":{"code":-2013,"msg":"Order does not exist."}}';
+    const r = spawnSync(process.execPath, [main, 'normalize', '--venue', 'binance-usdm'], { input: [answer, push, algo, other, error].join('\n') + '\n', encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { orders?: Array<Record<string, unknown>>; skipped?: string; dlq?: unknown });
+    expect(out).toHaveLength(5);
+    expect(out[0]?.orders?.[0]).toMatchObject({ orderId: '9007199254740993', status: 'NEW', createdAt: 1767225600000000 });
+    expect(out[1]?.orders?.[0]).toMatchObject({ orderId: '9007199254740993', status: 'PARTIALLY_FILLED', filledQuantity: '0.04', lastFillId: '9007199254741001' });
+    expect(out[2]?.orders?.[0]).toMatchObject({ orderId: 'algo-9007199254760001', status: 'UNTRIGGERED', triggerPrice: '62000' });
+    expect(out[3]).toEqual({ skipped: 'user data event ACCOUNT_UPDATE' });
+    expect(out[4]?.skipped).toContain('-2013');
   });
 });
 
