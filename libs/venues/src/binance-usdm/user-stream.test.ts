@@ -143,7 +143,14 @@ describe('Binance USDⓈ-M user data stream against the simulator', () => {
     }, { timeoutMs: 15_000, intervalMs: 50, description: 'orders finished in the gap recovered' });
   });
 
-  it('keeps the key alive with PUT, and a key that no longer exists (-1125) means a new key and connection', async () => {
+  it('the 24 h cut (maxConnectionAgeMs here 600 ms): the stream reconnects with the account\'s active key and reconciles again', async () => {
+    const r = await start({ maxConnectionAgeMs: 600 });
+    await r.sim.waitUntil(() => r.sim.stats().connectionsExpired >= 4 && r.sim.stats().userStreamConnections >= 3, 15_000, 'connections cut at their age and reopened');
+    expect(r.sim.stats().listenKeysCreated).toBe(1); // POST returned the live key each time
+    await waitFor(() => sessionEvents(r, 'uds').filter((e) => e.event === 'reconciled').length >= 2, { timeoutMs: 10_000, intervalMs: 20, description: 'reconciliations after the cuts' });
+  });
+
+  it('a key that expires between keepalives is replaced each time (listenKeyExpired → new key → new connection)', async () => {
     const r = await start({ listenKeyLifetimeMs: 400 }, { keepaliveIntervalMs: 1_000 });
     // lifetime 400 ms < keepalive 1 s: the key expires first (listenKeyExpired), then again, and so on
     await r.sim.waitUntil(() => r.sim.stats().listenKeysCreated >= 3, 10_000, 'keys replaced after expiry');
