@@ -1,7 +1,8 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { nowEpochNanos, sleep } from '@orderstream/kit';
+import { nowEpochNanos } from '@orderstream/kit';
 import type { ReferenceData } from '../reference.js';
 import { applyFaults, checkFaultKnobs, NO_FAULTS, type FaultKnobs, type PlannedFrame } from '../sim/faults.js';
+import { paceFor, roundRobin, sendPaced } from '../sim/play.js';
 import { seededRng, type Rng } from '../sim/random.js';
 import { RestFaults } from '../sim/rest-faults.js';
 import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
@@ -338,30 +339,18 @@ export class BsxSimulator extends SimServer {
       this.#orders.set(lc.id, entry);
       return steps.map<PlannedStep>((_, index) => ({ key: lc.id, entry, index }));
     });
-    const planned: PlannedStep[] = [];
-    for (let round = 0; perOrder.some((s) => round < s.length); round++) {
-      for (const s of perOrder) if (round < s.length) planned.push(s[round] as PlannedStep);
-    }
+    const planned = roundRobin(perOrder);
     const frames = this.#group(applyFaults(planned, this.faults, this.#rng));
     const report: BsxPlayReport = { planned: planned.length, sent: frames.length, multiOrderFrames: 0, duplicates: 0, deliveries: 0, undelivered: 0 };
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < frames.length; i++) {
-      const { steps, duplicate } = frames[i] as { steps: PlannedStep[]; duplicate: boolean };
-      if (i > 0 && intervalMs > 0) await sleep(intervalMs);
+    await sendPaced(frames, paceFor(this, intervalMs, options.waitForSubscriberMs), ({ steps, duplicate }) => {
       if (duplicate) report.duplicates++;
       if (steps.length > 1) report.multiOrderFrames++;
-      if ((options.waitForSubscriberMs ?? 0) > 0 && this.subscriberCount === 0) {
-        await this.waitForSubscribers(1, options.waitForSubscriberMs as number);
-      }
-      const deliver = () => {
+      return () => {
         const reached = this.#sendUpdate(steps, duplicate);
         if (reached === 0) report.undelivered++;
         report.deliveries += reached;
       };
-      if (this.faults.delayMs > 0) inFlight.push(new Promise<void>((resolve) => setTimeout(() => (deliver(), resolve()), this.faults.delayMs)));
-      else deliver();
-    }
-    await Promise.all(inFlight);
+    });
     return report;
   }
 

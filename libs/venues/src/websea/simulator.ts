@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import { divDecimals, isZeroDecimal, mulDecimals, sleep } from '@orderstream/kit';
+import { divDecimals, isZeroDecimal, mulDecimals } from '@orderstream/kit';
 import { RestFaults } from '../sim/rest-faults.js';
 import { applyFaults, checkFaultKnobs, NO_FAULTS, type FaultKnobs, type PlannedFrame } from '../sim/faults.js';
+import { paceFor, roundRobin, sendPaced } from '../sim/play.js';
 import { seededRng, type Rng } from '../sim/random.js';
 import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
 import { WEBSEA_ERRNO, WEBSEA_IDLE_CLOSE_MS, WEBSEA_NONCE_WINDOW_MS, WEBSEA_SPOT_ORDER_PATH } from './client.js';
@@ -266,18 +267,12 @@ export class WebseaSimulator extends SimServer {
       const steps = webseaLifecycleSteps(lc, entrustTime, this.#feeRate);
       return steps.map<PlannedPush>((step, index) => ({ key: lc.orderId, lc, steps, step, index, entrustTime }));
     });
-    const planned: PlannedPush[] = [];
-    for (let round = 0; perOrder.some((steps) => round < steps.length); round++) {
-      for (const steps of perOrder) if (round < steps.length) planned.push(steps[round] as PlannedPush);
-    }
+    const planned = roundRobin(perOrder);
     const faulted = applyFaults(planned, this.faults, this.#rng);
     const report: WebseaPlayReport = { planned: planned.length, sent: faulted.length, duplicates: 0, deliveries: 0, undelivered: 0 };
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < faulted.length; i++) {
-      const { frame, duplicate } = faulted[i] as (typeof faulted)[number];
-      if (i > 0 && intervalMs > 0) await sleep(intervalMs);
+    await sendPaced(faulted, paceFor(this, intervalMs, options.waitForSubscriberMs), ({ frame, duplicate }) => {
       if (duplicate) report.duplicates++;
-      const deliver = () => {
+      return () => {
         this.#recordTruth(frame);
         const text = webseaOrderFrameText(frame.lc, frame.step, { entrustTime: frame.entrustTime, quirks: this.quirks });
         const subscribers = this.#subscribers();
@@ -289,14 +284,7 @@ export class WebseaSimulator extends SimServer {
           }
         }
       };
-      if ((options.waitForSubscriberMs ?? 0) > 0 && this.subscriberCount === 0) {
-        await this.waitForSubscribers(1, options.waitForSubscriberMs as number);
-      }
-      const delay = this.faults.delayMs;
-      if (delay > 0) inFlight.push(new Promise<void>((resolve) => setTimeout(() => (deliver(), resolve()), delay)));
-      else deliver();
-    }
-    await Promise.all(inFlight);
+    });
     return report;
   }
 

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { sleep } from '@orderstream/kit';
 import type { ReferenceData } from '../reference.js';
 import { applyFaults, checkFaultKnobs, NO_FAULTS, type FaultKnobs, type PlannedFrame } from '../sim/faults.js';
+import { paceFor, roundRobin, sendPaced } from '../sim/play.js';
 import { seededRng, type Rng } from '../sim/random.js';
 import { RestFaults } from '../sim/rest-faults.js';
 import { SimServer, type SimHttpRequest, type SimHttpResponse, type SimLogSink, type SimSocket } from '../sim/server.js';
@@ -297,18 +297,12 @@ export class XtSimulator extends SimServer {
         : (lc.createdTime ?? createdBase);
       return xtLifecycleSteps(lc, this.#avgScale).map<PlannedPush>((step, index) => ({ key: lc.orderId, lc, step, index, createdTime }));
     });
-    const planned: PlannedPush[] = [];
-    for (let round = 0; perOrder.some((steps) => round < steps.length); round++) {
-      for (const steps of perOrder) if (round < steps.length) planned.push(steps[round] as PlannedPush);
-    }
+    const planned = roundRobin(perOrder);
     const faulted = applyFaults(planned, this.faults, this.#rng);
     const report: XtPlayReport = { planned: planned.length, sent: faulted.length, duplicates: 0, deliveries: 0, undelivered: 0 };
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < faulted.length; i++) {
-      const { frame, duplicate } = faulted[i] as (typeof faulted)[number];
-      if (i > 0 && intervalMs > 0) await sleep(intervalMs);
+    await sendPaced(faulted, paceFor(this, intervalMs, options.waitForSubscriberMs), ({ frame, duplicate }) => {
       if (duplicate) report.duplicates++;
-      const deliver = () => {
+      return () => {
         this.#recordTruth(frame);
         const subscribers = this.#subscribers();
         if (subscribers.length === 0) report.undelivered++;
@@ -325,14 +319,7 @@ export class XtSimulator extends SimServer {
           }
         }
       };
-      if ((options.waitForSubscriberMs ?? 0) > 0 && this.subscriberCount === 0) {
-        await this.waitForSubscribers(1, options.waitForSubscriberMs as number);
-      }
-      const delay = this.faults.delayMs;
-      if (delay > 0) inFlight.push(new Promise<void>((resolve) => setTimeout(() => (deliver(), resolve()), delay)));
-      else deliver();
-    }
-    await Promise.all(inFlight);
+    });
     return report;
   }
 
