@@ -8,7 +8,7 @@ export interface ParsedArgs {
 }
 
 /** Flags that take no value (`--json`); present means "true". */
-export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['json', 'from-beginning', 'dry-run']);
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['json', 'from-beginning', 'dry-run', 'fresh']);
 
 /**
  * `cmd --name value --name=value`; every flag takes a value, except BOOLEAN_FLAGS. Unknown flags are the caller's to

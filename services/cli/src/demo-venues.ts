@@ -1,7 +1,7 @@
 import type { Logger } from '@orderstream/kit';
 import {
   BinanceUsdmClient, BinanceUsdmSimulator, BsxClient, BsxSimulator, LoopringClient, LoopringSimulator, WebseaClient, WebseaSimulator, XtClient,
-  xtClientConfigSchema, XtSimulator, type ReferenceData, type VenueClient, type VenueId,
+  xtClientConfigSchema, XtSimulator, type ReferenceData, type XtMalformedKind, type VenueClient, type VenueId,
 } from '@orderstream/venues';
 
 /** One simulated venue of the demo: its simulator, a collector client for it, and a way to play a round. */
@@ -13,10 +13,13 @@ export interface DemoVenue {
   ready(): Promise<void>;
   /** plays `count` new lifecycles (ids unique per round) */
   round(count: number, round: number): Promise<void>;
+  /** sends one malformed frame, as a venue now and then does (the demo's dead-letter path); returns its kind */
+  malformed?(n: number): string;
   stop(): Promise<void>;
 }
 
 const PACE_MS = 300;
+const XT_MALFORMED: XtMalformedKind[] = ['invalid-json', 'wrong-types', 'unknown-state'];
 
 /** Starts every simulated venue of the demo, with credentials of their own that the simulators check. */
 export async function startDemoVenues(logger: Logger): Promise<DemoVenue[]> {
@@ -39,6 +42,11 @@ export async function startDemoVenues(logger: Logger): Promise<DemoVenue[]> {
       reference: xt.referenceData(),
       ready: () => xt.waitForSubscribers(1, 30_000),
       round: async (n, r) => void (await xt.play(xt.randomLifecycles(n, seedBase + r), { intervalMs: PACE_MS })),
+      malformed: (n) => {
+        const kind = XT_MALFORMED[n % XT_MALFORMED.length] as XtMalformedKind;
+        xt.injectMalformed(kind);
+        return kind;
+      },
       stop: () => xt.stop(),
     },
     {

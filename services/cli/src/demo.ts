@@ -1,13 +1,13 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError, brokerList, createLogger, errorMessage, parseConfig, sleep } from '@orderstream/kit';
+import { AppError, brokerList, createLogger, createOpsServer, errorMessage, parseConfig, sleep, type Logger } from '@orderstream/kit';
 import { connectSchemaRegistry, createKafka, createSchemaRegistryClient, ensurePipelineTopics, tailTopic, topicNames } from '@orderstream/kafka';
 import { isTerminal, ORDER_STATUSES, type OrderState, type OrderStatus } from '@orderstream/schemas';
 import { mapperLookup, type ReferenceData } from '@orderstream/venues';
 import { startDemoVenues } from './demo-venues.js';
-import { createCollectorApp } from '@orderstream/collector';
-import { createNormalizerApp } from '@orderstream/normalizer';
-import { createOrderStateApp } from '@orderstream/order-state';
+import { createCollectorApp, createCollectorMetrics, type CollectorApp } from '@orderstream/collector';
+import { createNormalizerApp, createNormalizerMetrics, type NormalizerApp } from '@orderstream/normalizer';
+import { createOrderStateApp, createOrderStateMetrics, createQueryServer, tallyOrders } from '@orderstream/order-state';
 import { defaultForegroundDataDir, repoRoot, startLocalBroker, startSchemaRegistry } from '@orderstream/testing';
 import { z } from 'zod';
 
@@ -15,6 +15,21 @@ import { z } from 'zod';
 export interface DemoOptions {
   /** broker client port; default 9092 */
   port?: number | undefined;
+  /** query API and web blotter; default 8080 (a free port when taken); collector and normalizer metrics on the next two */
+  httpPort?: number | undefined;
+  /** delete the local broker's data first (every topic, every order of earlier runs) */
+  fresh?: boolean | undefined;
+}
+
+/** Starts an HTTP server on `port`, or on any free port when that one is taken; says which. */
+async function listenPreferring<T extends { url: string }>(port: number, start: (port: number) => Promise<T>, logger: Logger): Promise<T> {
+  try {
+    return await start(port);
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'HTTP_LISTEN_FAILED') || port === 0) throw error;
+    logger.warn({ port, err: errorMessage(error) }, 'port taken: using a free one');
+    return start(0);
+  }
 }
 
 /**
@@ -57,10 +72,19 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const registryStarting = startSchemaRegistry({ logger });
     registryStarting.catch(() => undefined);
     let brokers: string[];
+    // Earlier runs' orders are kept in the local broker's data (topics, committed offsets): say so, and how to drop them.
+    let reusing: string | undefined;
     if (env.KAFKA_BROKERS) {
       brokers = env.KAFKA_BROKERS;
       say(`Using the Kafka broker at ${brokers.join(',')} (KAFKA_BROKERS).`);
+      if (options.fresh) say('  --fresh only empties the local broker: the topics on this broker are left as they are.');
     } else {
+      const dataDir = defaultForegroundDataDir();
+      const hasData = existsSync(dataDir) && readdirSync(dataDir).length > 0;
+      if (options.fresh && hasData) {
+        rmSync(dataDir, { recursive: true, force: true });
+        say(`--fresh: deleted the data of earlier runs (${dataDir}).`);
+      } else if (hasData) reusing = dataDir;
       say('Starting a local Kafka broker (Apache Kafka 3.9.2 on this machine\'s JVM)…');
       const broker = await startLocalBroker({ port: options.port ?? 9092, dataDir: defaultForegroundDataDir(), logger });
       stops.push({ name: 'broker', stop: () => broker.stop() });
@@ -85,17 +109,54 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const reference: ReferenceData = Object.assign({}, ...venues.map((v) => v.reference));
     const collector = createCollectorApp({
       kafka, topics, accounts: venues.map((v) => ({ account: v.account, client: v.client })), decodeState: serdes.decodeState, logger: logger.child({ service: 'collector' }),
+      onFrame: (venue, account, frame) => collectorMetrics.onFrame(venue, account, frame),
     });
     const normalizer = createNormalizerApp({
       kafka, topics, groupId: 'orderstream-demo-normalizer', lookup: mapperLookup, reference,
       serde: serdes, logger: logger.child({ service: 'normalizer' }),
+      observeFrame: (outcome, seconds, code) => normalizerMetrics.observeFrame(outcome, seconds, code),
     });
-    const orderState = createOrderStateApp({ kafka, topics, groupId: 'orderstream-demo-order-state', serde: serdes, logger: logger.child({ service: 'order-state' }) });
+    const orderState = createOrderStateApp({
+      kafka, topics, groupId: 'orderstream-demo-order-state', serde: serdes, logger: logger.child({ service: 'order-state' }),
+      onCommitted: (receivedAt) => stateMetrics.observeCommitted(receivedAt),
+    });
+    const stateMetrics = createOrderStateMetrics({
+      stats: orderState.stats, ready: orderState.isReady,
+      ordersByStatus: () => tallyOrders(orderState.store.values()).byStatus, ordersByVenue: () => tallyOrders(orderState.store.values()).byVenue,
+    });
+    // The query API and the web blotter answer (not ready) while order-state restores earlier runs' orders.
+    const httpPort = options.httpPort ?? 8080;
+    const api = await listenPreferring(httpPort, async (port) => {
+      const server = createQueryServer(
+        { store: orderState.store, isReady: orderState.isReady, isHealthy: orderState.isHealthy, metrics: stateMetrics.render, logger, onRequest: stateMetrics.observeRequest },
+        { port },
+      );
+      const { url } = await server.start();
+      stops.push({ name: 'query API and blotter', stop: () => server.stop() });
+      return { url };
+    }, logger);
+    const collectorMetrics = createCollectorMetrics(venues.map((v) => ({ venue: v.venue, account: v.account })), {
+      stats: () => (collectorRef.app as CollectorApp).stats(), sessions: () => (collectorRef.app as CollectorApp).sessions(),
+    });
+    const normalizerMetrics = createNormalizerMetrics({ stats: () => (normalizerRef.app as NormalizerApp).stats(), ready: () => normalizerRef.running });
+    const collectorRef: { app?: CollectorApp } = { app: collector };
+    const normalizerRef: { app?: NormalizerApp; running: boolean } = { app: normalizer, running: false };
+    const ops = async (name: string, port: number, deps: { isReady(): boolean; metrics(): string }) =>
+      listenPreferring(port, async (p) => {
+        const server = createOpsServer({ isHealthy: () => true, ...deps, logger }, { port: p, configHint: '--http-port' });
+        const { url } = await server.start();
+        stops.push({ name: `${name} metrics`, stop: () => server.stop() });
+        return { url };
+      }, logger);
+    const collectorOps = await ops('collector', httpPort === 0 ? 0 : httpPort + 1, { isReady: collectorMetrics.ready, metrics: collectorMetrics.render });
+    const normalizerOps = await ops('normalizer', httpPort === 0 ? 0 : httpPort + 2, { isReady: () => normalizerRef.running, metrics: normalizerMetrics.render });
     // Each stop is registered before its start, so a failed start still stops what did start.
     stops.push({ name: 'order-state', stop: () => orderState.stop() }, { name: 'normalizer', stop: () => normalizer.stop() });
     await Promise.all([normalizer.start(), orderState.start()]);
+    normalizerRef.running = true;
     stops.push({ name: 'collector', stop: () => collector.stop() });
     await collector.start();
+    collectorMetrics.setStarted(true);
 
     // The live view reads the state topic like any downstream consumer would.
     const latest = new Map<string, OrderState>();
@@ -115,24 +176,47 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
     say(`Pipeline running. Topics: ${Object.values(topics).join(', ')} on ${brokers.join(',')}.`);
     say(`Service logs: ${logFile}`);
+    if (reusing) {
+      say(`Reusing the data of earlier runs (broker data in ${reusing}): their orders are restored from orders.state.v1 and shown too.`);
+      say('  To start from nothing: npm start -- --fresh');
+    }
+    const info = [
+      `Blotter (live orders in a browser): ${api.url}/`,
+      `Query API: ${api.url}/orders?status=live · metrics: ${api.url}/metrics (order-state), ${collectorOps.url}/metrics (collector), ${normalizerOps.url}/metrics (normalizer)`,
+      `Try in another terminal (export KAFKA_BROKERS=${brokers.join(',')} ORDERSTREAM_SCHEMA_REGISTRY_URL=${registry.url}):`,
+      `  npx orderstream orders --status live --api ${api.url}      npx orderstream get '<order key>' --api ${api.url}`,
+      '  npx orderstream tail state --from-beginning               npx orderstream dlq list',
+    ];
+    for (const line of info) say(line);
     say('Press Ctrl-C to stop everything.\n');
 
     await Promise.all(venues.map((v) => v.ready()));
     say(`Venues: ${venues.map((v) => `${v.venue}|${v.account}`).join(', ')} (simulated, signatures checked).`);
     // Each venue plays rounds of a few lifecycles, paced, so orders are seen moving through their states.
+    // Now and then a venue sends a frame nobody can read (XT, every 5th round): it becomes a dead letter, the
+    // pipeline goes on, and `orderstream dlq list` shows it with its reason.
     const feed = Promise.all(
       venues.map(async (v) => {
         for (let round = 0; !interrupted; round++) {
           await v.round(3, round);
+          if (v.malformed && round % 5 === 4) {
+            try {
+              logger.info({ venue: v.venue, kind: v.malformed(round) }, 'demo: malformed frame sent');
+            } catch (error) {
+              logger.debug({ err: errorMessage(error) }, 'demo: no subscriber for a malformed frame');
+            }
+          }
           await sleep(200);
         }
       }),
     );
     const tty = process.stdout.isTTY === true;
     const render = () => {
-      const lines = view(latest, changed, { collector: collector.stats(), normalizer: normalizer.stats(), orderState: orderState.stats() });
-      if (tty) process.stdout.write(`\u001b[2J\u001b[H${lines.join('\n')}\n\nCtrl-C to stop. Logs: ${logFile}\n`);
-      else say(lines[1] ?? '');
+      const n = normalizer.stats();
+      const lines = view(latest, changed, { collector: collector.stats(), normalizer: n, orderState: orderState.stats() });
+      const dlq = `Dead letters: ${n.deadLetters} (the XT simulator sends a malformed frame every few rounds); see them: npx orderstream dlq list`;
+      if (tty) process.stdout.write(`\u001b[2J\u001b[H${[...info, dlq, '', ...lines].join('\n')}\n\nCtrl-C to stop. Logs: ${logFile}\n`);
+      else say(`${lines[1] ?? ''} | blotter ${api.url}/`);
     };
     const timer = setInterval(render, tty ? 1_000 : 5_000);
     await interrupt;

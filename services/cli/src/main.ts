@@ -8,8 +8,9 @@ const HELP = `orderstream: one exact, replayable state of every order on many ve
 usage:
   orderstream normalize --venue <id> [--account <name>] [--reference <file>]
       raw venue frames on stdin (one per line) → one JSON line per frame on stdout
-  orderstream demo [--port <broker port>]
-      broker + simulators + collector + normalizer + order-state, live state in the terminal (npm start)
+  orderstream demo [--port <broker port>] [--http-port <port>] [--fresh]
+      broker + simulators + collector + normalizer + order-state, live state in the terminal, the web blotter and
+      query API on --http-port (default 8080), metrics of every service (npm start; --fresh: empty broker first)
   orderstream broker [--port <port>] [--data-dir <dir>]
       a local single-node Kafka broker in the foreground (npm run broker)
   orderstream simulate --venue xt [--port <port>] [--host <address>]
@@ -55,11 +56,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo': {
-      onlyFlags(flags, ['port']);
-      const { port } = checkFlags(flags, { port: { min: 1 } });
+      onlyFlags(flags, ['port', 'http-port', 'fresh']);
+      let httpPort: number | undefined;
+      const { port } = checkFlags(flags, { port: { min: 1 } }, (p) => {
+        if (flags.has('http-port')) httpPort = p.check(intFromEnv(0, 65_535), flags.get('http-port'), '--http-port');
+      });
       const { runDemo } = await import('./demo.js');
       // Exit explicitly: a client that failed to stop must not keep the demo alive after Ctrl-C.
-      return exitWith(await runDemo({ port }));
+      return exitWith(await runDemo({ port, httpPort, fresh: flags.has('fresh') }));
     }
     case 'broker': {
       onlyFlags(flags, ['port', 'data-dir']);
