@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import type { MapContext, MapResult } from '../types.js';
-import { testMapContext } from '../sim/test-context.js';
+import { mapFrameError, testMapContext } from '../sim/test-context.js';
 import { bsxFixture, readBsxFixtures, type BsxFixtureFile } from './fixtures.js';
 import { losslessJsonText, parseBsxFrame, parseJsonLossless } from './frames.js';
 import { BSX_API_VERSION, bsxLatestTrade, bsxMapper, bsxOrderType, bsxUnifiedStatus, bsxUnifiedSymbol } from './mapper.js';
@@ -28,15 +27,7 @@ function mapOne(text: string): CanonicalOrder {
   return orders[0] as CanonicalOrder;
 }
 
-function mapError(text: string): FrameError {
-  try {
-    bsxMapper.map(text, ctx());
-  } catch (error) {
-    expect(error).toBeInstanceOf(FrameError);
-    return error as FrameError;
-  }
-  throw new Error('expected the mapper to throw');
-}
+const mapError = (text: string) => mapFrameError(bsxMapper, text, ctx());
 
 /** Fields every BSX order shares in this context. */
 const common = {

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import { EMPTY_REFERENCE, type ReferenceData } from '../reference.js';
 import type { MapContext } from '../types.js';
-import { testMapContext } from '../sim/test-context.js';
+import { mapFrameError, mapOneOrder, testMapContext } from '../sim/test-context.js';
 import { loopringFixture, readLoopringFixtures, type LoopringFixtureFile } from './fixtures.js';
 import { LOOPRING_ORDER_STATUSES, loopringPingSchema, parseLoopringFrame } from './frames.js';
 import { LOOPRING_API_VERSION, LOOPRING_STATUS_MAP, loopringMapper, loopringStatus, loopringUnifiedSymbol } from './mapper.js';
@@ -22,22 +21,9 @@ function ctx(reference: ReferenceData = REFERENCE): MapContext {
   return testMapContext('loopring', { receivedAt: 1_700_000_999_000_001, source: { topic: 'orders.raw.v1', partition: 2, offset: 7 }, reference });
 }
 
-function mapOne(text: string, reference?: ReferenceData): CanonicalOrder {
-  const r = loopringMapper.map(text, ctx(reference));
-  if (r.kind !== 'orders') throw new Error(`expected orders, got skipped: ${r.what}`);
-  expect(r.orders).toHaveLength(1);
-  return r.orders[0] as CanonicalOrder;
-}
+const mapOne = (text: string, reference?: ReferenceData) => mapOneOrder(loopringMapper, text, ctx(reference));
 
-function mapError(text: string): FrameError {
-  try {
-    loopringMapper.map(text, ctx());
-  } catch (error) {
-    expect(error).toBeInstanceOf(FrameError);
-    return error as FrameError;
-  }
-  throw new Error('expected the mapper to throw');
-}
+const mapError = (text: string) => mapFrameError(loopringMapper, text, ctx());
 
 const fixture = (file: LoopringFixtureFile, name: string) => loopringFixture(file, name).text;
 const A = '0x1d0f4b3f6c2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29180706f5e4d3c2b1';

@@ -1,7 +1,8 @@
-import type { Source } from '@orderstream/schemas';
+import { FrameError } from '@orderstream/kit';
+import type { CanonicalOrder, Source } from '@orderstream/schemas';
 import { parseRestRequest } from '../reconcile.js';
 import { EMPTY_REFERENCE } from '../reference.js';
-import type { MapContext, RestContext, VenueId } from '../types.js';
+import type { MapContext, RestContext, VenueId, VenueMapper } from '../types.js';
 
 /** The raw record a test context names unless told otherwise: the first record of orders.raw.v1. */
 export const TEST_SOURCE: Source = { topic: 'orders.raw.v1', partition: 0, offset: 0 };
@@ -27,4 +28,23 @@ export function testRestContext(
 ): MapContext {
   const rest: RestContext = { ...(typeof request === 'string' ? parseRestRequest(request) : request), status };
   return { ...testMapContext(venue, over), rest };
+}
+
+/** Maps a frame that must carry exactly one order and returns it (throws, failing the test, otherwise). */
+export function mapOneOrder(mapper: VenueMapper, text: string, ctx: MapContext): CanonicalOrder {
+  const r = mapper.map(text, ctx);
+  if (r.kind !== 'orders') throw new Error(`expected orders, got skipped: ${r.what}`);
+  if (r.orders.length !== 1) throw new Error(`expected one order, got ${r.orders.length}`);
+  return r.orders[0] as CanonicalOrder;
+}
+
+/** Maps a frame the mapper must reject and returns its FrameError (throws, failing the test, otherwise). */
+export function mapFrameError(mapper: VenueMapper, text: string, ctx: MapContext): FrameError {
+  try {
+    mapper.map(text, ctx);
+  } catch (error) {
+    if (!(error instanceof FrameError)) throw new Error(`expected a FrameError, got ${String(error)}`, { cause: error });
+    return error;
+  }
+  throw new Error('expected the mapper to throw');
 }

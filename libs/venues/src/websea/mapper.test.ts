@@ -1,29 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { testMapContext } from '../sim/test-context.js';
+import { mapFrameError, mapOneOrder, testMapContext } from '../sim/test-context.js';
 import { readWebseaFixtures, webseaFixture, type WebseaFixtureFile } from './fixtures.js';
 import { parseWebseaFrame, WEBSEA_ORDER_STATUSES } from './frames.js';
 import { WEBSEA_API_VERSION, WEBSEA_STATUS_MAP, webseaExecutionId, webseaMapper, webseaUnifiedSymbol } from './mapper.js';
 
 const ctx = testMapContext('websea', { receivedAt: 1_731_231_299_000_001, source: { topic: 'orders.raw.v1', partition: 2, offset: 77 } });
 
-function mapOne(text: string): CanonicalOrder {
-  const r = webseaMapper.map(text, ctx);
-  if (r.kind !== 'orders') throw new Error(`expected orders, got skipped: ${r.what}`);
-  expect(r.orders).toHaveLength(1);
-  return r.orders[0] as CanonicalOrder;
-}
+const mapOne = (text: string) => mapOneOrder(webseaMapper, text, ctx);
 
-function mapError(text: string): FrameError {
-  try {
-    webseaMapper.map(text, ctx);
-  } catch (error) {
-    expect(error).toBeInstanceOf(FrameError);
-    return error as FrameError;
-  }
-  throw new Error('expected the mapper to throw');
-}
+const mapError = (text: string) => mapFrameError(webseaMapper, text, ctx);
 
 const fixture = (file: WebseaFixtureFile, name: string) => webseaFixture(file, name).text;
 

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
 import { EMPTY_REFERENCE, type ReferenceData } from '../reference.js';
 import type { MapContext } from '../types.js';
-import { testMapContext } from '../sim/test-context.js';
+import { mapFrameError, mapOneOrder, testMapContext } from '../sim/test-context.js';
 import { readXtFixtures, xtFixture, type XtFixtureFile } from './fixtures.js';
 import { parseXtFrame, xtInvalidListenKeySchema, xtPongSchema } from './frames.js';
 import { XT_API_VERSION, xtMapper, xtUnifiedSymbol } from './mapper.js';
@@ -14,22 +13,9 @@ function ctx(reference: ReferenceData = REFERENCE): MapContext {
   return testMapContext('xt', { receivedAt: 1_731_231_299_000_001, source: { topic: 'orders.raw.v1', partition: 3, offset: 42 }, reference });
 }
 
-function mapOne(text: string, reference?: ReferenceData): CanonicalOrder {
-  const r = xtMapper.map(text, ctx(reference));
-  if (r.kind !== 'orders') throw new Error(`expected orders, got skipped: ${r.what}`);
-  expect(r.orders).toHaveLength(1);
-  return r.orders[0] as CanonicalOrder;
-}
+const mapOne = (text: string, reference?: ReferenceData) => mapOneOrder(xtMapper, text, ctx(reference));
 
-function mapError(text: string): FrameError {
-  try {
-    xtMapper.map(text, ctx());
-  } catch (error) {
-    expect(error).toBeInstanceOf(FrameError);
-    return error as FrameError;
-  }
-  throw new Error('expected the mapper to throw');
-}
+const mapError = (text: string) => mapFrameError(xtMapper, text, ctx());
 
 const fixture = (file: XtFixtureFile, name: string) => xtFixture(file, name).text;
 
