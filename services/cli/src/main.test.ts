@@ -17,13 +17,13 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 describe('orderstream command configuration', () => {
   it('simulate: flags and environment in one list', () => {
-    const r = run(['simulate', '--venue', 'bsx', '--port', '70000', '--host', 'a b'], { SIM_LIFECYCLES_PER_ROUND: '0' });
+    const r = run(['simulate', '--venue', 'mtgox', '--port', '70000', '--host', 'a b'], { SIM_LIFECYCLES_PER_ROUND: '0' });
     expect(r.stderr).toBe(
       [
         'orderstream: invalid configuration (4 problems):',
         '  - --port: must be an integer between 0 and 65535, got "70000"',
         '  - --host: must be an IP address or a host name (letters, digits, \'-\' and \'.\'), got "a b"',
-        '  - --venue: must be one of: xt, got "bsx"',
+        '  - --venue: must be one of: xt, websea, loopring, bsx, binance-usdm, got "mtgox"',
         '  - SIM_LIFECYCLES_PER_ROUND: must be an integer between 1 and 1000, got "0"',
         '',
       ].join('\n'),

@@ -13,7 +13,7 @@ usage:
       query API on --http-port (default 8080), metrics of every service (npm start; --fresh: empty broker first)
   orderstream broker [--port <port>] [--data-dir <dir>]
       a local single-node Kafka broker in the foreground (npm run broker)
-  orderstream simulate --venue xt [--port <port>] [--host <address>]
+  orderstream simulate --venue xt|websea|loopring|bsx|binance-usdm [--port <port>] [--host <address>]
       one venue simulator on its own, playing order lifecycles (docker-compose uses it)
   orderstream ensure-topics
       create missing pipeline topics and report configs that differ (reads KAFKA_BROKERS, ORDERSTREAM_*)
@@ -73,9 +73,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'simulate': {
       onlyFlags(flags, ['venue', 'port', 'host']);
-      const { simulateCommand, simulateEnvSchema } = await import('./simulate-command.js');
+      const { simulateCommand, simulateEnvSchema, venueProblem } = await import('./simulate-command.js');
       const { port, host: h } = checkFlags(flags, { port: { min: 0 }, host: true }, (p) => {
-        if (flags.get('venue') !== 'xt') p.add('--venue', `must be one of: xt, got ${JSON.stringify(flags.get('venue') ?? null)}`);
+        const bad = venueProblem(flags.get('venue'));
+        if (bad) p.add('--venue', bad);
         p.check(simulateEnvSchema, envWithoutEmpty(process.env));
       });
       return simulateCommand({ venue: flags.get('venue'), port, host: h });
