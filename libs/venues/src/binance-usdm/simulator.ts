@@ -71,6 +71,8 @@ export interface BinanceUsdmSimulatorOptions {
   listenKeyPool?: number;
   /** user data stream: push a TRADE_LITE before each fill's ORDER_TRADE_UPDATE; default true */
   tradeLite?: boolean;
+  /** user data stream: send listenKeyExpired when a key dies (default true); false: it dies silently (the next PUT gets -1125) */
+  announceListenKeyExpiry?: boolean;
 }
 
 export interface BinanceUsdmPlayOptions {
@@ -204,6 +206,7 @@ export class BinanceUsdmSimulator extends SimServer {
   // user data stream
   readonly #listenKeyLifetimeMs: number;
   readonly #tradeLite: boolean;
+  readonly #announceExpiry: boolean;
   readonly #pool: string[];
   #poolNext = 0;
   readonly #listenKeys = new Map<string, { apiKey: string; expiresAt: number; expired: boolean; timer: NodeJS.Timeout | undefined }>();
@@ -273,6 +276,7 @@ export class BinanceUsdmSimulator extends SimServer {
     this.#pool = pool;
     this.#listenKeyLifetimeMs = options.listenKeyLifetimeMs ?? 60 * 60_000;
     this.#tradeLite = options.tradeLite ?? true;
+    this.#announceExpiry = options.announceListenKeyExpiry ?? true;
   }
 
   /** `ws://127.0.0.1:<port>/private`: the user data stream base (`/ws/<listenKey>` appended) */
@@ -895,7 +899,7 @@ export class BinanceUsdmSimulator extends SimServer {
     k.expired = true;
     this.#stats.listenKeysExpired++;
     const text = binanceUsdmListenKeyExpiredText(key, this.now());
-    for (const [s, sk] of this.#userSockets) if (sk === key) this.sendText(s, text, 'listenKeyExpired');
+    if (this.#announceExpiry) for (const [s, sk] of this.#userSockets) if (sk === key) this.sendText(s, text, 'listenKeyExpired');
     this.changed();
   }
 

@@ -157,6 +157,14 @@ describe('Binance USDⓈ-M user data stream against the simulator', () => {
     expect(r.sim.stats().listenKeysExpired).toBeGreaterThanOrEqual(2);
   });
 
+  it('a key that died silently: the keepalive PUT gets -1125, and the stream takes a new key and reconnects', async () => {
+    const r = await start({ listenKeyLifetimeMs: 300, announceListenKeyExpiry: false }, { keepaliveIntervalMs: 1_000 });
+    await r.sim.waitUntil(() => r.sim.stats().listenKeysCreated >= 2 && r.sim.stats().userStreamSockets === 1, 10_000, 'a second key after -1125');
+    expect(r.sim.stats().restAnswers['-1125']).toBeGreaterThanOrEqual(1);
+    await waitFor(() => sessionEvents(r, 'uds').some((e) => e.event === 'error' && e.code === -1125), { timeoutMs: 5_000, intervalMs: 20, description: 'the -1125 error event' });
+    expect(r.client.userStream?.stats().keepaliveFailures).toBeGreaterThanOrEqual(1);
+  });
+
   it('keepalives extend the key: with PUT more often than the lifetime, no key expires', async () => {
     const r = await start({ listenKeyLifetimeMs: 1_500 }, { keepaliveIntervalMs: 1_000 });
     await r.sim.waitUntil(() => r.sim.stats().listenKeyKeepalives >= 3, 10_000, 'three keepalives');
