@@ -81,6 +81,8 @@ export interface TailOptions {
   groupId?: string;
   fromBeginning?: boolean;
   onRecords: (records: InRecord[]) => void;
+  /** Awaited before each batch's onRecords: I/O it needs first, e.g. `OrderSerdes.prefetch` of unknown schema ids. */
+  prepare?: (records: InRecord[]) => Promise<void>;
 }
 
 /** Follows a topic (read_committed) until stop() is called. For tools and the demo's live view. */
@@ -90,9 +92,9 @@ export async function tailTopic(kafka: Kafka, topic: string, options: TailOption
   await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
-      options.onRecords(
-        batch.messages.map((m) => ({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} })),
-      );
+      const records = batch.messages.map((m) => ({ topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }));
+      await options.prepare?.(records);
+      options.onRecords(records);
     },
   });
   return { stop: () => consumer.disconnect() };

@@ -162,6 +162,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const latest = new Map<string, OrderState>();
     const changed: string[] = [];
     const tail = await tailTopic(kafka, topics.state, {
+      prepare: (records) => serdes.prefetch(records.map((r) => r.value)), // schema ids not seen yet
       onRecords: (records) => {
         for (const r of records) {
           const key = r.key?.toString() ?? '';

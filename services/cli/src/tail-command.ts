@@ -85,6 +85,8 @@ export async function tailCommand(options: TailOptions, env: NodeJS.ProcessEnv =
   const finished = new Promise<void>((resolve) => (done = resolve));
   const tail = await tailTopic(kafka, topic, {
     fromBeginning: options.fromBeginning,
+    // Avro topics: fetch schema ids not seen yet before decoding (registry mode)
+    ...(which === 'state' || which === 'canonical' ? { prepare: (records: InRecord[]) => serdes.prefetch(records.map((r) => r.value)) } : {}),
     onRecords: (records) => {
       for (const r of records) {
         if (options.limit !== undefined && printed >= options.limit) break;
