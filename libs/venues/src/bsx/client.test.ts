@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, Secret } from '@orderstream/kit';
-import type { SessionEvent, SessionIO } from '../types.js';
+import { RecordingIO } from '../sim/recording-session.js';
 import { BsxClient, bsxClientConfigSchema, maskBsxKey, type BsxClientConfigInput } from './client.js';
 import { bsxFixture } from './fixtures.js';
 import { bsxAuthSignature } from './sign.js';
@@ -11,33 +11,17 @@ const SECRET = '1fda404d8f84ce7de5611a7f0d3103251fda404d8f84ce7de5611a7f0d310325
 
 const baseConfig: BsxClientConfigInput = { wsUrl: 'wss://ws.example.test/ws', apiKey: KEY, apiSecret: SECRET };
 
-class FakeIO implements SessionIO {
-  sent: string[] = [];
-  events: SessionEvent[] = [];
-  reconnects: Array<{ reason: string; code: string | number | undefined }> = [];
-  send(text: string) {
-    this.sent.push(text);
-  }
-  ping() {}
-  event(e: SessionEvent) {
-    this.events.push(e);
-  }
-  reconnect(reason: string, code?: string | number) {
-    this.reconnects.push({ reason, code });
-  }
-}
-
 const control = (name: string) => bsxFixture('control.jsonl', name).text;
 
 async function opened(nowNs = () => '1701918382000000000', overrides: Partial<BsxClientConfigInput> = {}) {
   const c = BsxClient.fromConfig({ ...baseConfig, subscribeTimeoutMs: 0, ...overrides }, { nowNs });
   const target = await c.prepare(new AbortController().signal);
-  const io = new FakeIO();
+  const io = new RecordingIO();
   c.onOpen(io);
   return { c, io, target };
 }
 
-function expectNoSecrets(io: FakeIO) {
+function expectNoSecrets(io: RecordingIO) {
   const text = JSON.stringify([io.events, io.reconnects]);
   for (const s of [KEY, SECRET]) expect(text).not.toContain(s);
 }
@@ -170,7 +154,7 @@ describe('BsxClient protocol', () => {
     const timestamps: string[] = [];
     for (let i = 0; i < 3; i++) {
       await c.prepare(new AbortController().signal);
-      const io = new FakeIO();
+      const io = new RecordingIO();
       c.onOpen(io);
       const auth = JSON.parse(io.sent[0] as string) as { data: { timestamp: string; signature: string } };
       expect(auth.data.signature).toBe(bsxAuthSignature(SECRET, KEY, auth.data.timestamp));
@@ -187,7 +171,7 @@ describe('BsxClient protocol', () => {
 
     const c = BsxClient.fromConfig({ ...baseConfig, subscribeTimeoutMs: 30 });
     await c.prepare(new AbortController().signal);
-    const old = new FakeIO();
+    const old = new RecordingIO();
     c.onOpen(old);
     await c.prepare(new AbortController().signal); // a new connection starts before the timer fires
     await new Promise((r) => setTimeout(r, 80));

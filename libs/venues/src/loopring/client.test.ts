@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, Secret, VenueError } from '@orderstream/kit';
-import type { SessionEvent, SessionIO } from '../types.js';
+import { RecordingIO } from '../sim/recording-session.js';
 import { LoopringClient, loopringClientConfigSchema, maskLoopringKey, type LoopringClientConfigInput } from './client.js';
 import { loopringFixture } from './fixtures.js';
 
@@ -34,22 +34,6 @@ function fakeFetch(reply: (call: Call) => Response | Promise<Response>, calls: C
 
 const v2Key = (key = WS_KEY) => new Response(JSON.stringify({ resultInfo: { code: 0, message: 'SUCCESS' }, data: key }), { status: 200 });
 
-class FakeIO implements SessionIO {
-  sent: string[] = [];
-  events: SessionEvent[] = [];
-  reconnects: Array<{ reason: string; code: string | number | undefined }> = [];
-  send(text: string) {
-    this.sent.push(text);
-  }
-  ping() {}
-  event(e: SessionEvent) {
-    this.events.push(e);
-  }
-  reconnect(reason: string, code?: string | number) {
-    this.reconnects.push({ reason, code });
-  }
-}
-
 function client(overrides: Partial<LoopringClientConfigInput> = {}, fetchImpl: typeof fetch = fakeFetch(() => v2Key())) {
   return LoopringClient.fromConfig({ ...baseConfig, ...overrides }, { fetch: fetchImpl });
 }
@@ -57,7 +41,7 @@ function client(overrides: Partial<LoopringClientConfigInput> = {}, fetchImpl: t
 async function connected() {
   const c = client();
   await c.prepare(new AbortController().signal);
-  const io = new FakeIO();
+  const io = new RecordingIO();
   c.onOpen(io);
   return { c, io };
 }
@@ -257,10 +241,10 @@ describe('onOpen / onFrame', () => {
   });
 
   it('onOpen before prepare throws (the session turns it into a reconnect); the sequence grows per connection', async () => {
-    expect(() => client().onOpen(new FakeIO())).toThrow(/before prepare/);
+    expect(() => client().onOpen(new RecordingIO())).toThrow(/before prepare/);
     const { c } = await connected();
     await c.prepare(new AbortController().signal);
-    const io = new FakeIO();
+    const io = new RecordingIO();
     c.onOpen(io);
     expect(JSON.parse(io.sent[0] as string).sequence).toBe(2);
     expect(c.idleTimeoutMs).toBe(75_000);

@@ -1,7 +1,7 @@
 import { silentLogger } from '@orderstream/kit';
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions } from '../reconcile.js';
 import { VenueSession, type RawFrame, type SessionReconcileSource } from '../session.js';
-import type { LiveOrderRef, SessionEvent, VenueClient } from '../types.js';
+import type { LiveOrderRef, SessionEvent, SessionIO, VenueClient } from '../types.js';
 
 /** A session event as the session sinks it (the JSON of a `session` frame). */
 export type RecordedEvent = SessionEvent & { venue: string };
@@ -102,4 +102,25 @@ function reconcileSource(r: RecordingReconcileSource): SessionReconcileSource {
     options: { ...DEFAULT_RECONCILE_OPTIONS, ...r.options },
     ...(r.fetch ? { fetch: r.fetch } : {}),
   };
+}
+
+/** A SessionIO for client unit tests (no socket): keeps what the client sends, its events and its reconnect asks. */
+export class RecordingIO implements SessionIO {
+  readonly sent: string[] = [];
+  readonly events: SessionEvent[] = [];
+  readonly reconnects: Array<{ reason: string; code: string | number | undefined }> = [];
+  send(text: string): void {
+    this.sent.push(text);
+  }
+  ping(): void {}
+  event(e: SessionEvent): void {
+    this.events.push(e);
+  }
+  reconnect(reason: string, code?: string | number): void {
+    this.reconnects.push({ reason, code });
+  }
+  /** The events of one type, in order. */
+  of(type: SessionEvent['event']): SessionEvent[] {
+    return this.events.filter((e) => e.event === type);
+  }
 }

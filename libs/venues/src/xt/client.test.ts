@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, Secret, VenueError } from '@orderstream/kit';
-import type { SessionEvent, SessionIO } from '../types.js';
+import { RecordingIO } from '../sim/recording-session.js';
 import { XtClient, xtClientConfigSchema, type XtClientConfigInput } from './client.js';
 import { XT_LISTEN_KEY_PATH, xtSignature, xtStringToSign } from './sign.js';
 
@@ -36,22 +36,6 @@ function fakeFetch(reply: (call: Call) => Response | Promise<Response>, calls: C
 
 const okKey = () => new Response(JSON.stringify({ returnCode: 0, msgInfo: 'success', error: null, result: LISTEN_KEY }), { status: 200 });
 
-class FakeIO implements SessionIO {
-  sent: string[] = [];
-  events: SessionEvent[] = [];
-  reconnects: Array<{ reason: string; code: string | number | undefined }> = [];
-  send(text: string) {
-    this.sent.push(text);
-  }
-  ping() {}
-  event(e: SessionEvent) {
-    this.events.push(e);
-  }
-  reconnect(reason: string, code?: string | number) {
-    this.reconnects.push({ reason, code });
-  }
-}
-
 function client(overrides: Partial<XtClientConfigInput> = {}, deps: ConstructorParameters<typeof XtClient>[1] = {}) {
   return XtClient.fromConfig({ ...baseConfig, ...overrides }, deps);
 }
@@ -59,7 +43,7 @@ function client(overrides: Partial<XtClientConfigInput> = {}, deps: ConstructorP
 async function connected(now = () => 1_700_000_000_000) {
   const c = client({}, { fetch: fakeFetch(okKey), now });
   await c.prepare(new AbortController().signal);
-  const io = new FakeIO();
+  const io = new RecordingIO();
   c.onOpen(io);
   return { c, io };
 }
@@ -260,7 +244,7 @@ describe('onOpen / onFrame / heartbeat', () => {
     let now = 1_000_000;
     const c = client({ pingIntervalMs: 100, listenKeyRefreshMs: 5_000 }, { fetch: fakeFetch(okKey), now: () => now });
     await c.prepare(new AbortController().signal);
-    const io = new FakeIO();
+    const io = new RecordingIO();
     c.onOpen(io);
     expect(c.heartbeat.intervalMs).toBe(100);
     now += 4_999;
@@ -274,6 +258,6 @@ describe('onOpen / onFrame / heartbeat', () => {
   });
 
   it('onOpen before prepare throws (the session turns it into a reconnect)', () => {
-    expect(() => client().onOpen(new FakeIO())).toThrow(/before prepare/);
+    expect(() => client().onOpen(new RecordingIO())).toThrow(/before prepare/);
   });
 });
