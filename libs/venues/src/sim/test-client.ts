@@ -50,11 +50,11 @@ export class TestSocket {
     });
   }
 
-  /** Opens a socket to `url` and resolves once it is open (rejects on a connection error). */
-  static async open(url: string, options: TestSocketOptions = {}): Promise<TestSocket> {
+  /** Opens a socket to `url` and resolves once it is open (rejects on a connection error). A subclass opens its own kind. */
+  static async open<T extends TestSocket>(this: new (ws: WebSocket, options: TestSocketOptions) => T, url: string, options: TestSocketOptions = {}): Promise<T> {
     const ws = new WebSocket(url, options.ws ?? {});
     options.track?.push(ws);
-    const socket = new TestSocket(ws, options);
+    const socket = new this(ws, options);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
