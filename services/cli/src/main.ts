@@ -7,7 +7,8 @@ const HELP = `orderstream: one exact, replayable state of every order on many ve
 
 usage:
   orderstream normalize --venue <id> [--account <name>] [--reference <file>]
-      raw venue frames on stdin (one per line) → one JSON line per frame on stdout
+      raw venue frames on stdin, one per line (split on LF only; a CR before the LF is dropped) → exactly one JSON
+      line per input line on stdout (a blank line: {"skipped":"blank line"})
   orderstream demo [--port <broker port>] [--http-port <port>] [--fresh]
       broker + simulators + collector + normalizer + order-state, live state in the terminal, the web blotter and
       query API on --http-port (default 8080), metrics of every service (npm start; --fresh: empty broker first)
