@@ -104,15 +104,19 @@ function reconcileSource(r: RecordingReconcileSource): SessionReconcileSource {
   };
 }
 
-/** A SessionIO for client unit tests (no socket): keeps what the client sends, its events and its reconnect asks. */
+/** A SessionIO for client unit tests (no socket): keeps what the client sends, its events, its reconnect asks and counts its pings. */
 export class RecordingIO implements SessionIO {
   readonly sent: string[] = [];
   readonly events: SessionEvent[] = [];
   readonly reconnects: Array<{ reason: string; code: string | number | undefined }> = [];
+  /** heartbeat pings the client asked for */
+  pings = 0;
   send(text: string): void {
     this.sent.push(text);
   }
-  ping(): void {}
+  ping(): void {
+    this.pings++;
+  }
   event(e: SessionEvent): void {
     this.events.push(e);
   }

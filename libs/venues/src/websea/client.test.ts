@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@orderstream/kit';
-import type { SessionEvent, SessionIO } from '../types.js';
+import { RecordingIO } from '../sim/recording-session.js';
 import { WEBSEA_AUTH_ERRNOS, WEBSEA_ERRNO, WebseaClient, webseaClientConfigSchema, type WebseaClientConfigInput, type WebseaClientDeps } from './client.js';
 import { webseaFixture } from './fixtures.js';
 import { webseaSubscribeSignature } from './sign.js';
@@ -8,21 +8,6 @@ import { webseaSubscribeSignature } from './sign.js';
 const TOKEN = '57ba172a6be125c';
 const SECRET = 'ca2f449826f9980ca';
 const NOW = 1_534_927_978_500;
-
-/** A SessionIO that records what the client did. */
-function fakeIo() {
-  const sent: string[] = [];
-  const events: SessionEvent[] = [];
-  const reconnects: Array<{ reason: string; code?: string | number }> = [];
-  let pings = 0;
-  const io: SessionIO = {
-    send: (t) => void sent.push(t),
-    ping: () => void pings++,
-    event: (e) => void events.push(e),
-    reconnect: (reason, code) => void reconnects.push({ reason, ...(code !== undefined ? { code } : {}) }),
-  };
-  return { io, sent, events, reconnects, pings: () => pings };
-}
 
 function client(over: Partial<WebseaClientConfigInput> = {}, deps: WebseaClientDeps = {}) {
   return WebseaClient.fromConfig(
@@ -32,9 +17,9 @@ function client(over: Partial<WebseaClientConfigInput> = {}, deps: WebseaClientD
 }
 
 async function opened(c: WebseaClient) {
-  const f = fakeIo();
+  const f = new RecordingIO();
   await c.prepare(new AbortController().signal);
-  c.onOpen(f.io);
+  c.onOpen(f);
   return f;
 }
 
@@ -76,8 +61,8 @@ describe('subscribe', () => {
   it('prepare() returns the configured URL; onOpen sends the documented sub message with a signed fresh nonce', async () => {
     const c = client();
     expect(await c.prepare(new AbortController().signal)).toEqual({ url: 'wss://oapi.websea.com/ws/v1/spot/order' });
-    const f = fakeIo();
-    c.onOpen(f.io);
+    const f = new RecordingIO();
+    c.onOpen(f);
     expect(f.sent).toEqual([
       JSON.stringify({ op: 'sub', channel: 'order', token: TOKEN, Nonce: '1534927978_ab43c', Signature: '7202c523d431f5b77ccbd04f1810d78a8218de1b' }),
     ]);
@@ -107,13 +92,13 @@ describe('replies', () => {
   it('ack → authenticated + subscribed (once)', async () => {
     const c = client();
     const f = await opened(c);
-    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f.io);
+    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f);
     expect(f.events).toEqual([
       { event: 'authenticated', details: { channel: 'order' } },
       { event: 'subscribed', details: { channel: 'order', op: 'sub' } },
     ]);
     expect(c.subscribed).toBe(true);
-    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f.io);
+    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f);
     expect(f.events).toHaveLength(2);
     expect(f.reconnects).toEqual([]);
   });
@@ -121,7 +106,7 @@ describe('replies', () => {
   it('an ack without op or channel counts while our subscribe waits', async () => {
     const c = client();
     const f = await opened(c);
-    c.onFrame('{"errno":0,"errmsg":"success"}', f.io);
+    c.onFrame('{"errno":0,"errmsg":"success"}', f);
     expect(f.events.map((e) => e.event)).toEqual(['authenticated', 'subscribed']);
   });
 
@@ -130,7 +115,7 @@ describe('replies', () => {
     async (errno) => {
       const c = client();
       const f = await opened(c);
-      c.onFrame(webseaFixture('control.jsonl', `error-${errno}`).text, f.io);
+      c.onFrame(webseaFixture('control.jsonl', `error-${errno}`).text, f);
       const msg = WEBSEA_ERRNO[errno as keyof typeof WEBSEA_ERRNO];
       expect(f.events).toEqual([
         {
@@ -152,7 +137,7 @@ describe('replies', () => {
   it('a non-auth refusal of our subscribe (50009) → error event and reconnect', async () => {
     const c = client();
     const f = await opened(c);
-    c.onFrame('{"channel":"order","errmsg":"WS channel unavailable.","errno":50009,"op":"sub"}', f.io);
+    c.onFrame('{"channel":"order","errmsg":"WS channel unavailable.","errno":50009,"op":"sub"}', f);
     expect(f.events).toEqual([
       { event: 'error', reason: 'WebSea refused the order subscription: errno 50009 (WS channel unavailable.)', code: 50009, details: { op: 'sub', channel: 'order', auth: false } },
     ]);
@@ -162,8 +147,8 @@ describe('replies', () => {
   it('a non-auth error after the subscription → error event only', async () => {
     const c = client();
     const f = await opened(c);
-    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f.io);
-    c.onFrame(webseaFixture('control.jsonl', 'error-51000-unknown-op').text, f.io);
+    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f);
+    c.onFrame(webseaFixture('control.jsonl', 'error-51000-unknown-op').text, f);
     expect(f.events.at(-1)).toEqual({ event: 'error', reason: 'WebSea error reply: errno 51000 (unsupported op)', code: 51000, details: { op: 'ping', channel: '', auth: false } });
     expect(f.reconnects).toEqual([]);
   });
@@ -171,8 +156,8 @@ describe('replies', () => {
   it('an auth error after the subscription (key expired) → error event and reconnect', async () => {
     const c = client();
     const f = await opened(c);
-    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f.io);
-    c.onFrame(webseaFixture('control.jsonl', 'error-20529').text, f.io);
+    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f);
+    c.onFrame(webseaFixture('control.jsonl', 'error-20529').text, f);
     expect(f.events.at(-1)?.code).toBe(20529);
     expect(f.reconnects).toEqual([{ reason: 'WebSea authentication failed: errno 20529 (API Key expired)', code: 20529 }]);
   });
@@ -186,7 +171,7 @@ describe('replies', () => {
       '{"errno":"bad"}',
       webseaFixture('malformed.jsonl', 'not-json-truncated').text,
     ]) {
-      expect(() => c.onFrame(text, f.io)).not.toThrow();
+      expect(() => c.onFrame(text, f)).not.toThrow();
     }
     expect(f.events).toEqual([]);
     expect(f.reconnects).toEqual([]);
@@ -195,7 +180,7 @@ describe('replies', () => {
   it('scrubs credentials out of venue messages', async () => {
     const c = client();
     const f = await opened(c);
-    c.onFrame(JSON.stringify({ errno: 20522, errmsg: `no user for ${TOKEN}`, op: 'sub', channel: 'order' }), f.io);
+    c.onFrame(JSON.stringify({ errno: 20522, errmsg: `no user for ${TOKEN}`, op: 'sub', channel: 'order' }), f);
     expect(JSON.stringify(f.events)).not.toContain(TOKEN);
     expect(JSON.stringify(f.reconnects)).not.toContain(TOKEN);
     expect(f.events[0]?.reason).toContain('no user for [redacted]');
@@ -206,10 +191,10 @@ describe('heartbeat', () => {
   it('each beat sends a WebSocket control ping (never a text frame)', async () => {
     const c = client();
     const f = await opened(c);
-    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f.io);
-    c.heartbeat.beat(f.io);
-    c.heartbeat.beat(f.io);
-    expect(f.pings()).toBe(2);
+    c.onFrame(webseaFixture('control.jsonl', 'ack-doc').text, f);
+    c.heartbeat.beat(f);
+    c.heartbeat.beat(f);
+    expect(f.pings).toBe(2);
     expect(f.sent).toHaveLength(1); // only the subscribe
     expect(f.reconnects).toEqual([]);
   });
@@ -219,10 +204,10 @@ describe('heartbeat', () => {
     const c = client({ subscribeTimeoutMs: 1_000 }, { now: () => now });
     const f = await opened(c);
     now += 999;
-    c.heartbeat.beat(f.io);
+    c.heartbeat.beat(f);
     expect(f.reconnects).toEqual([]);
     now += 1;
-    c.heartbeat.beat(f.io);
+    c.heartbeat.beat(f);
     expect(f.reconnects).toEqual([{ reason: 'no answer to the order subscription within 1000 ms' }]);
   });
 });
