@@ -1,5 +1,5 @@
 import { ConfigError, createLogger } from '@orderstream/kit';
-import { createKafka, orderSerdes, topicNames } from '@orderstream/kafka';
+import { createKafka, orderSerdesFromConfig, topicNames } from '@orderstream/kafka';
 import { createAccounts, loadCollectorConfig, reconcileOnce } from '@orderstream/collector';
 
 export interface ReconcileCommandOptions {
@@ -42,8 +42,11 @@ export async function reconcileCommand(
   const [target] = createAccounts([spec], logger);
   if (!target?.client.reconciler) throw new ConfigError([`venue ${spec.venue} cannot be reconciled (no REST reconciler)`]);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'orderstream-reconcile', logger });
+  const topics = topicNames(config.ORDERSTREAM_TOPIC_PREFIX);
+  // Reads orders.state.v1 in either encoding, like the collector (registry mode: ORDERSTREAM_SCHEMA_REGISTRY_URL).
+  const serdes = await orderSerdesFromConfig(config, { topics, logger, role: 'reader' });
   const report = await reconcileOnce({
-    kafka, topics: topicNames(config.ORDERSTREAM_TOPIC_PREFIX), target, decodeState: orderSerdes().decodeState, logger, ...(sinceMs !== undefined ? { sinceMs } : {}),
+    kafka, topics, target, decodeState: serdes.decodeState, logger, ...(sinceMs !== undefined ? { sinceMs } : {}),
   });
   if (options.json) {
     output.write(`${JSON.stringify({ venue: spec.venue, account: spec.account, ...report })}\n`);
