@@ -206,6 +206,9 @@ export class BlotterFeed {
   readonly #subscribers = new Set<(batch: BlotterBatch) => void>();
   readonly #unsubscribe: () => void;
   #timer: NodeJS.Timeout | undefined;
+  /** bumped on every store change: a deep window's sorted matches are reused while it has not moved */
+  #version = 0;
+  #sorted: { query: string; version: number; rows: Keyed[] } | undefined;
 
   constructor(store: FeedStore, options: BlotterFeedOptions = {}) {
     this.#store = store;
@@ -226,6 +229,8 @@ export class BlotterFeed {
   }
 
   #onChange(key: string, before: OrderState | undefined, after: OrderState | undefined): void {
+    this.#version++;
+    this.#sorted = undefined;
     if (before) this.#count(before, -1);
     if (after) {
       this.#count(after, 1);
@@ -263,6 +268,12 @@ export class BlotterFeed {
     let kept: Keyed[] = [];
     // Small windows (the usual case: the first screens): keep only the best `need` rows, sorted, by insertion.
     const bounded = need <= 2_000;
+    // Deep windows (scrolling far down) sort every match; while nothing changed, the next window reuses that order.
+    const cacheKey = JSON.stringify([q.venue, q.account, q.statuses ? [...q.statuses].sort() : null, symbolLower, q.sort, q.desc]);
+    if (!bounded && this.#sorted?.query === cacheKey && this.#sorted.version === this.#version) {
+      const rows = this.#sorted.rows;
+      return { matched: rows.length, offset: q.offset, rows: rows.slice(q.offset, need).map((e) => rowOf(e.s)), counts: this.counts() };
+    }
     for (const s of this.#store.values()) {
       if (!matches(s, q, symbolLower)) continue;
       matched++;
@@ -282,7 +293,10 @@ export class BlotterFeed {
       kept.splice(lo, 0, e);
       if (kept.length > need) kept.pop();
     }
-    if (!bounded) kept.sort(cmp);
+    if (!bounded) {
+      kept.sort(cmp);
+      this.#sorted = { query: cacheKey, version: this.#version, rows: kept };
+    }
     kept = kept.slice(q.offset, need);
     return { matched, offset: q.offset, rows: kept.map((e) => rowOf(e.s)), counts: this.counts() };
   }

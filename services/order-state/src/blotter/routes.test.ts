@@ -49,6 +49,19 @@ describe('BlotterFeed', () => {
     feed.close();
   });
 
+  it('answers deep windows (past the bounded selection) in order, and again after a change', () => {
+    const store = new OrderStore();
+    for (let i = 0; i < 3_000; i++) store.set(`xt|a|${i}`, state('xt', 'a', i, 'NEW', String((i * 7919) % 3_001)), 0);
+    const feed = new BlotterFeed(store);
+    const q = { sort: 'price' as const, desc: false, offset: 2_500, limit: 5 };
+    const byPrice = () => [...store.values()].sort((a, b) => Number(a.order.price) - Number(b.order.price) || (a.order.orderKey < b.order.orderKey ? -1 : 1)).map((s) => s.order.orderKey);
+    expect(feed.window(q).rows.map((r) => r.key)).toEqual(byPrice().slice(2_500, 2_505));
+    expect(feed.window({ ...q, offset: 2_600 }).rows.map((r) => r.key)).toEqual(byPrice().slice(2_600, 2_605)); // reused order
+    store.set('xt|a|0', state('xt', 'a', 0, 'NEW', '2999.5'), 0); // moves into the window
+    expect(feed.window(q).rows.map((r) => r.key)).toEqual(byPrice().slice(2_500, 2_505));
+    feed.close();
+  });
+
   it('sends changed rows in batches, one row per key, and overflow when a batch is too large', () => {
     const store = new OrderStore();
     const feed = new BlotterFeed(store, { maxBatch: 3 });
