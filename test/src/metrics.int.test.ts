@@ -168,6 +168,8 @@ describe('metrics, health and readiness of every service during an end-to-end ru
     expect(n.get('orderstream_normalizer_dead_letters_total')).toBe(MALFORMED.length);
     expect(sum(n, 'orderstream_normalizer_dead_letters_by_code_total')).toBe(MALFORMED.length);
     expect(sum(n, 'orderstream_normalizer_frame_seconds_count')).toBe(frames);
+    expect(n.get('orderstream_normalizer_frame_latency_seconds_count')).toBe(frames); // every raw record has received-at
+    expect(n.get('orderstream_normalizer_frame_latency_seconds_bucket{le="60"}')).toBe(frames);
 
     // order-state: the truth (one end-to-end latency per canonical update was checked above)
     expect(o.get('orderstream_order_state_orders_by_venue{venue="xt"}')).toBe(truth.size);

@@ -114,7 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const normalizer = createNormalizerApp({
       kafka, topics, groupId: 'orderstream-demo-normalizer', lookup: mapperLookup, reference,
       serde: serdes, logger: logger.child({ service: 'normalizer' }),
-      observeFrame: (outcome, seconds, code) => normalizerMetrics.observeFrame(outcome, seconds, code),
+      observeFrame: (outcome, seconds, code, age) => normalizerMetrics.observeFrame(outcome, seconds, code, age),
     });
     const orderState = createOrderStateApp({
       kafka, topics, groupId: 'orderstream-demo-order-state', serde: serdes, logger: logger.child({ service: 'order-state' }),

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@orderstream/kit';
-import { partitionCount, startPipeline, type Kafka, type Pipeline, type TopicNames } from '@orderstream/kafka';
+import { headerString, partitionCount, startPipeline, type Kafka, type Pipeline, type TopicNames } from '@orderstream/kafka';
 import type { CanonicalOrder, SnapshotMarker } from '@orderstream/schemas';
 import type { ReferenceData } from '@orderstream/venues';
 import { normalizeRecord, type MapperLookup, type NormalizeDeps } from './normalize.js';
@@ -18,8 +18,11 @@ export interface NormalizerDeps {
   sessionTimeoutMs?: number;
   /** the consumer stopped for good (services exit so a supervisor restarts them) */
   onFatal?: (error: Error) => void;
-  /** called for every raw record with its outcome and the time normalizing it took (metrics.ts) */
-  observeFrame?: (outcome: FrameOutcome, seconds: number, dlqCode?: string) => void;
+  /**
+   * called for every raw record with its outcome, the time normalizing it took, its dead-letter code, and the
+   * seconds since the collector received it (from its received-at header; undefined without one) (metrics.ts)
+   */
+  observeFrame?: (outcome: FrameOutcome, seconds: number, dlqCode?: string, ageSeconds?: number) => void;
 }
 
 /** What became of one raw record. */
@@ -69,7 +72,11 @@ export function createNormalizerApp(deps: NormalizerDeps): NormalizerApp {
           outputs: records.flatMap((record) => {
             const began = performance.now();
             const { outcome, outputs } = normalizeRecord(record, recordDeps);
-            deps.observeFrame?.(outcome.kind, (performance.now() - began) / 1000, outcome.kind === 'dlq' ? outcome.code : undefined);
+            if (deps.observeFrame) {
+              const receivedNs = headerString(record.headers, 'received-at');
+              const age = receivedNs && /^\d{1,19}$/.test(receivedNs) ? Math.max(0, Date.now() / 1000 - Number(BigInt(receivedNs) / 1_000_000n) / 1000) : undefined;
+              deps.observeFrame(outcome.kind, (performance.now() - began) / 1000, outcome.kind === 'dlq' ? outcome.code : undefined, age);
+            }
             stats.frames++;
             switch (outcome.kind) {
               case 'orders':

@@ -13,6 +13,9 @@ const P = 'orderstream_normalizer';
 /** Bucket bounds (seconds) of the per-frame normalize time: mapping a frame takes microseconds. */
 export const FRAME_SECONDS_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05] as const;
 
+/** Bucket bounds (seconds) of the latency from received-at to normalized. */
+export const FRAME_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
+
 export interface NormalizerMetricsSource {
   stats(): NormalizerStats;
   ready(): boolean;
@@ -23,7 +26,7 @@ export interface NormalizerMetricsSource {
 export interface NormalizerMetrics {
   readonly registry: MetricsRegistry;
   /** pass as createNormalizerApp's `observeFrame` */
-  observeFrame(outcome: FrameOutcome, seconds: number, dlqCode?: string): void;
+  observeFrame(outcome: FrameOutcome, seconds: number, dlqCode?: string, ageSeconds?: number): void;
   render(): string;
 }
 
@@ -42,6 +45,11 @@ export function createNormalizerMetrics(source: NormalizerMetricsSource): Normal
     labelNames: ['outcome'],
     buckets: FRAME_SECONDS_BUCKETS,
   });
+  const age = registry.histogram({
+    name: `${P}_frame_latency_seconds`,
+    help: 'From the collector receiving a frame (received-at header) to the normalizer mapping it: collector, spool, Kafka and queueing.',
+    buckets: FRAME_LATENCY_BUCKETS,
+  });
   const { lagByPartition } = source;
   if (lagByPartition) {
     registry.gaugeFunc({ name: `${P}_consumer_lag`, help: 'Records of orders.raw.v1 not yet normalized, per partition (refreshed every few seconds).', labelNames: ['partition'] }, () => {
@@ -54,8 +62,9 @@ export function createNormalizerMetrics(source: NormalizerMetricsSource): Normal
   }
   return {
     registry,
-    observeFrame(outcome, s, code) {
+    observeFrame(outcome, s, code, ageSeconds) {
       seconds.observe({ outcome }, s);
+      if (ageSeconds !== undefined) age.observe(undefined, ageSeconds);
       if (outcome === 'dlq') byCode.inc({ code: code ?? 'UNKNOWN' });
     },
     render: () => registry.render(),
