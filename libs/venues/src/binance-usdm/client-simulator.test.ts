@@ -1,10 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameError, silentLogger } from '@orderstream/kit';
+import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { EMPTY_REFERENCE } from '../reference.js';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { SessionEvent } from '../types.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
+import { testMapContext } from '../sim/test-context.js';
 import { BinanceUsdmClient, type BinanceUsdmClientConfigInput } from './client.js';
 import { binanceUsdmExpectedCanonical, type BinanceUsdmLifecycle } from './lifecycles.js';
 import { binanceUsdmMapper } from './mapper.js';
@@ -15,8 +14,6 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-type Event = SessionEvent & { venue: string };
 
 /** Fast polling for tests: a 10 ms tick, 20 ms poll interval, a generous budget unless a test sets one. */
 const FAST: Partial<BinanceUsdmClientConfigInput> = {
@@ -32,49 +29,19 @@ const FAST: Partial<BinanceUsdmClientConfigInput> = {
 async function harness(simOptions: BinanceUsdmSimulatorOptions = {}, clientOptions: Partial<BinanceUsdmClientConfigInput> = {}) {
   const sim = await BinanceUsdmSimulator.start(simOptions);
   cleanups.push(() => sim.stop());
-  const frames: RawFrame[] = [];
-  const waiters = new Set<() => void>();
   const config = { wsUrl: sim.wsUrl, apiKey: 'sim-api-key', apiSecret: SECRET, ...FAST, ...clientOptions } as BinanceUsdmClientConfigInput;
   if ('ed25519PrivateKeyPem' in clientOptions) delete (config as { apiSecret?: string }).apiSecret;
   const client = BinanceUsdmClient.fromConfig(config);
-  const session = new VenueSession({
-    client,
-    sink: (f) => {
-      frames.push(f);
-      for (const w of [...waiters]) w();
-    },
-    logger: silentLogger(),
-    backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-  });
+  const rec = new RecordingSession({ client, sim, timeoutMs: 15_000, detail: () => `sim: ${JSON.stringify(sim.stats())}` });
   const start = () => {
-    session.start();
-    cleanups.push(() => session.stop());
+    rec.start();
+    cleanups.push(rec.stop);
   };
-
-  const events = (): Event[] => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString()) as Event);
-  const eventsOf = (type: SessionEvent['event']) => events().filter((e) => e.event === type);
-  const data = (): string[] => frames.filter((f) => f.kind === 'data').map((f) => f.value.toString());
-  /** Waits (no sleeping) until cond holds, re-checking on every sunk frame and simulator change. */
-  const until = (cond: () => boolean, what: string, timeoutMs = 15_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; session events: ${JSON.stringify(events().slice(-5))}; sim: ${JSON.stringify(sim.stats())}`));
-      }, timeoutMs);
-      waiters.add(check);
-      void sim.waitUntil(cond, timeoutMs, what).then(check, () => {});
-      check();
-    });
+  const { data } = rec;
   /** The last canonical order per orderId among the raw data frames (what the state topic would converge to). */
   const lastOrders = () => {
     const last = new Map<string, CanonicalOrder>();
-    const ctx = { venue: 'binance-usdm' as const, account: 'acc-1', receivedAt: 1, source: { topic: 'orders.raw.v1', partition: 0, offset: 0 }, reference: EMPTY_REFERENCE };
+    const ctx = testMapContext('binance-usdm');
     for (const text of data()) {
       let r;
       try {
@@ -87,10 +54,10 @@ async function harness(simOptions: BinanceUsdmSimulatorOptions = {}, clientOptio
     }
     return last;
   };
-  return { sim, client, session, start, frames, events, eventsOf, data, until, lastOrders };
+  return { sim, client, ...rec, start, lastOrders };
 }
 
-function expectNoSecrets(events: Event[], extra: string[] = []) {
+function expectNoSecrets(events: RecordedEvent[], extra: string[] = []) {
   const text = JSON.stringify(events);
   for (const s of [SECRET, 'sim-api-key', ...extra]) expect(text).not.toContain(s);
 }
@@ -333,7 +300,7 @@ describe('connection life', () => {
     await h.until(() => h.eventsOf('untracked').length === 4, 'four terminal orders');
     for (const t of texts) {
       expect(h.data()).toContain(t);
-      expect(() => binanceUsdmMapper.map(t, { venue: 'binance-usdm', account: 'a', receivedAt: 1, source: { topic: 't', partition: 0, offset: 0 }, reference: EMPTY_REFERENCE })).toThrow(FrameError);
+      expect(() => binanceUsdmMapper.map(t, testMapContext('binance-usdm', { account: 'a' }))).toThrow(FrameError);
     }
     expect(h.client.stats().unreadable).toBe(3);
     const last = h.lastOrders();

@@ -2,7 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, Secret } from '@orderstream/kit';
-import type { SessionEvent, SessionIO } from '../types.js';
+import { RecordingIO } from '../sim/recording-session.js';
+import type { SessionEvent } from '../types.js';
 import { BinanceUsdmClient, binanceUsdmClientConfigSchema, type BinanceUsdmClientConfigInput } from './client.js';
 import { exactIntegerAt } from './exact-json.js';
 import { binanceUsdmErrorText, binanceUsdmLifecycleSteps, binanceUsdmResultText, binanceUsdmSuccessText, binanceUsdmTruthOf } from './lifecycles.js';
@@ -13,25 +14,6 @@ const SECRET = 'sk-very-secret-0001';
 const T0 = 1_767_225_630_000; // mid-minute
 
 const base: BinanceUsdmClientConfigInput = { wsUrl: 'wss://ws-fapi.example.test/ws-fapi/v1', apiKey: KEY, apiSecret: SECRET };
-
-class FakeIO implements SessionIO {
-  sent: string[] = [];
-  events: SessionEvent[] = [];
-  reconnects: Array<{ reason: string; code: string | number | undefined }> = [];
-  send(text: string) {
-    this.sent.push(text);
-  }
-  ping() {}
-  event(e: SessionEvent) {
-    this.events.push(e);
-  }
-  reconnect(reason: string, code?: string | number) {
-    this.reconnects.push({ reason, code });
-  }
-  of(type: SessionEvent['event']) {
-    return this.events.filter((e) => e.event === type);
-  }
-}
 
 interface Req {
   id: string;
@@ -66,7 +48,7 @@ function answer(r: Req, status: 'NEW' | 'FILLED' | 'CANCELED' | 'EXPIRED_IN_MATC
 function setup(over: Partial<BinanceUsdmClientConfigInput> = {}) {
   let now = T0;
   const c = BinanceUsdmClient.fromConfig({ ...base, ...over }, { now: () => now, random: () => 0.5 });
-  const io = new FakeIO();
+  const io = new RecordingIO();
   const clock = {
     now: () => now,
     advance(ms: number) {

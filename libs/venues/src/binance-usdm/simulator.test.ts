@@ -2,7 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FrameError } from '@orderstream/kit';
-import { EMPTY_REFERENCE } from '../reference.js';
+import { TestSocket } from '../sim/test-client.js';
+import { testMapContext } from '../sim/test-context.js';
 import { exactIntegerAt } from './exact-json.js';
 import { parseBinanceUsdmFrame } from './frames.js';
 import { binanceUsdmExpectedCanonical, type BinanceUsdmLifecycle } from './lifecycles.js';
@@ -23,66 +24,11 @@ async function start(options: BinanceUsdmSimulatorOptions = {}): Promise<Binance
   return sim;
 }
 
-const ctx = { venue: 'binance-usdm' as const, account: 'acc', receivedAt: 1, source: { topic: 'raw', partition: 0, offset: 0 }, reference: EMPTY_REFERENCE };
+const ctx = testMapContext('binance-usdm', { account: 'acc' });
 
-/** A bare WebSocket client that records text frames, pings and its close. */
-class Raw {
-  readonly messages: string[] = [];
-  pings = 0;
-  closed: { code: number } | undefined;
-  readonly #waiters = new Set<() => void>();
+/** A bare WebSocket client (../sim/test-client.ts: text frames, pings, close as `{ code }`) that also signs order.status requests. */
+class Raw extends TestSocket {
   #seq = 0;
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      this.messages.push(d.toString());
-      this.#wake();
-    });
-    ws.on('ping', () => {
-      this.pings++;
-      this.#wake();
-    });
-    ws.on('close', (code) => {
-      this.closed = { code };
-      this.#wake();
-    });
-  }
-  static async open(url: string, options: WebSocket.ClientOptions = {}): Promise<Raw> {
-    const ws = new WebSocket(url, options);
-    sockets.push(ws);
-    const raw = new Raw(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return raw;
-  }
-  #wake() {
-    for (const w of [...this.#waiters]) w();
-  }
-  until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (cond()) {
-          clearTimeout(timer);
-          this.#waiters.delete(check);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages.slice(-3))}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
-  }
-  /** Sends a text frame and resolves with the next text frame received. */
-  async ask(text: string): Promise<string> {
-    const n = this.messages.length;
-    this.ws.send(text);
-    await this.until(() => this.messages.length > n, 'an answer');
-    return this.messages[n] as string;
-  }
   /** A signed order.status request (HMAC sim key by default). */
   status(ref: { symbol: string; orderId?: string; origClientOrderId?: string }, opts: { signer?: BinanceUsdmSigner; apiKey?: string; ts?: number; recvWindow?: number } = {}) {
     const signer = opts.signer ?? createBinanceUsdmSigner({ apiSecret: 'sim-api-secret' });
@@ -93,6 +39,7 @@ class Raw {
     return this.ask(r.text);
   }
 }
+const openRaw = (url: string, ws: WebSocket.ClientOptions = {}) => Raw.open(url, { track: sockets, ws, quoteLast: 3 });
 
 const ORDER: BinanceUsdmLifecycle = {
   orderId: '9007199254740993',
@@ -112,7 +59,7 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
     const sim = await start();
     expect(sim.wsUrl).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:\\d+${BINANCE_USDM_WS_PATH}$`));
     sim.place([ORDER]);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     const text = await raw.status({ symbol: 'BTCUSDT', orderId: ORDER.orderId });
     expect(exactIntegerAt(text, ['result', 'orderId'])).toBe('9007199254740993');
     expect(json(text)).toMatchObject({ id: 't-1', status: 200, rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400, count: 1 }] });
@@ -130,7 +77,7 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
 
   it('play() moves orders through their states on the simulator clock; polls see them', async () => {
     const sim = await start();
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     const report = await sim.play([ORDER, { ...ORDER, orderId: '9007199254740995', clientOrderId: 'cli-2', kind: 'cancel', fills: undefined }], { intervalMs: 5 });
     expect(report).toEqual({ orders: 2, changes: 3 });
     const filled = json(await raw.status({ symbol: 'BTCUSDT', orderId: ORDER.orderId })) as { result?: { status: string; executedQty: string; avgPrice: string; cumQuote: string } };
@@ -146,7 +93,7 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const sim = await start({ ed25519Keys: [{ apiKey: 'ed-key', publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString() }] });
     sim.place([ORDER]);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     const good = createBinanceUsdmSigner({ ed25519PrivateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
     expect(json(await raw.status({ symbol: 'BTCUSDT', orderId: ORDER.orderId }, { signer: good, apiKey: 'ed-key' })).status).toBe(200);
     const other = createBinanceUsdmSigner({ ed25519PrivateKeyPem: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
@@ -156,7 +103,7 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
   it('refuses with the documented codes: -2015, -1022, -1021 (late and ahead), -2013, -1102, -1104, -1130, -1013, -1020', async () => {
     const sim = await start({ clockOffsetMs: 0 });
     sim.place([ORDER]);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     const code = async (p: Promise<string>) => {
       const a = json(await p);
       return [a.status, a.error?.code, a.error?.msg];
@@ -196,14 +143,14 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
   it('honours returnRateLimits:false and includeRateLimits:false', async () => {
     const sim = await start({ includeRateLimits: false });
     sim.place([ORDER]);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     expect(json(await raw.status({ symbol: 'BTCUSDT', orderId: ORDER.orderId })).rateLimits).toBeUndefined();
   });
 
   it('counts REQUEST_WEIGHT per clock-aligned window: over the limit → 429 with retryAfter at the window end; repeated → 418 ban', async () => {
     const sim = await start({ weightLimit: 3, rateWindowMs: 2_000, banAfter429s: 2, banMs: 5_000 });
     sim.place([ORDER]);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     // start right after a window boundary so that the burst below stays in one window
     await new Promise((r) => setTimeout(r, 2_000 - (sim.now() % 2_000) + 5));
     const answers = [];
@@ -221,7 +168,7 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
   it('measures requests per sliding window', async () => {
     const sim = await start();
     sim.place([ORDER]);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     for (let i = 0; i < 4; i++) await raw.status({ symbol: 'BTCUSDT', orderId: ORDER.orderId });
     expect(sim.requestTimes()).toHaveLength(4);
     expect(sim.requestsPerMinute()).toBe(4);
@@ -234,7 +181,7 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
     const partial = { ...ORDER, orderId: '12', clientOrderId: 'c12', kind: 'partial-cancel' as const, quantity: '0.004', fills: undefined };
     await sim.play([canceled, partial]);
     await new Promise((r) => setTimeout(r, 80));
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     expect(json(await raw.status({ symbol: 'BTCUSDT', orderId: '11' })).error?.code).toBe(-2013);
     expect(json(await raw.status({ symbol: 'BTCUSDT', orderId: '12' })).status).toBe(200);
   });
@@ -242,7 +189,7 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
   it('injectMalformed replaces the next answer; each kind gets its FrameError code', async () => {
     const sim = await start();
     sim.place([ORDER]);
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     const expected = { 'invalid-json': 'FRAME_NOT_JSON', 'wrong-types': 'FRAME_INVALID', 'unknown-status': 'FRAME_UNKNOWN_STATUS', 'float-order-id': 'FRAME_INVALID' } as const;
     for (const [kind, code] of Object.entries(expected)) {
       const sent = sim.injectMalformed(kind as keyof typeof expected);
@@ -267,14 +214,14 @@ describe('BinanceUsdmSimulator: requests and answers', () => {
     const sim = await start();
     expect((await fetch(`${sim.httpUrl}/fapi/v1/userTrades`)).status).toBe(404);
     expect((await fetch(`${sim.httpUrl}/fapi/v1/order`)).status).toBe(401); // REST side: ./reconcile.test.ts
-    await expect(Raw.open(sim.wsUrl.replace(BINANCE_USDM_WS_PATH, '/ws'))).rejects.toThrow(/404/);
+    await expect(openRaw(sim.wsUrl.replace(BINANCE_USDM_WS_PATH, '/ws'))).rejects.toThrow(/404/);
   });
 });
 
 describe('BinanceUsdmSimulator: heartbeat and connection life', () => {
   it('sends ping frames; the ws library answers them with the payload (autoPong), so the socket stays', async () => {
     const sim = await start({ pingIntervalMs: 30, pongTimeoutMs: 100 });
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     await raw.until(() => raw.pings >= 10, 'ten pings', 5_000);
     await sim.waitUntil(() => sim.stats().pongsReceived >= 10, 2_000, 'ten pongs');
     expect(raw.closed).toBeUndefined();
@@ -283,7 +230,7 @@ describe('BinanceUsdmSimulator: heartbeat and connection life', () => {
 
   it('drops a socket that does not pong within pongTimeoutMs (1006, no close frame); unsolicited pongs do not help', async () => {
     const sim = await start({ pingIntervalMs: 30, pongTimeoutMs: 120 });
-    const raw = await Raw.open(sim.wsUrl, { autoPong: false });
+    const raw = await openRaw(sim.wsUrl, { autoPong: false });
     const unsolicited = setInterval(() => raw.ws.pong('hello'), 20);
     try {
       await raw.until(() => raw.closed !== undefined, 'the drop', 3_000);
@@ -297,7 +244,7 @@ describe('BinanceUsdmSimulator: heartbeat and connection life', () => {
 
   it('drops connections at maxConnectionAgeMs (Binance: 24 h)', async () => {
     const sim = await start({ maxConnectionAgeMs: 100 });
-    const raw = await Raw.open(sim.wsUrl);
+    const raw = await openRaw(sim.wsUrl);
     await raw.until(() => raw.closed !== undefined, 'the age limit', 3_000);
     expect(sim.stats().connectionsExpired).toBe(1);
     await sim.waitForConnections(1, 100);
