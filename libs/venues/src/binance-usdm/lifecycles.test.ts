@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_REFERENCE } from '../reference.js';
+import { testMapContext } from '../sim/test-context.js';
 import {
   BINANCE_USDM_FIRST_UNSAFE_ID,
   BINANCE_USDM_LIFECYCLE_KINDS,
@@ -15,7 +15,7 @@ import {
 } from './lifecycles.js';
 import { binanceUsdmMapper } from './mapper.js';
 
-const ctx = { venue: 'binance-usdm' as const, account: 'acc', receivedAt: 1, source: { topic: 'raw', partition: 0, offset: 0 }, reference: EMPTY_REFERENCE };
+const ctx = testMapContext('binance-usdm', { account: 'acc' });
 
 const lc = (over: Partial<BinanceUsdmLifecycle>): BinanceUsdmLifecycle => ({
   orderId: '9007199254740993',

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { EMPTY_REFERENCE } from '../reference.js';
 import type { MapContext, MapResult } from '../types.js';
+import { mapFrameError, testRestContext } from '../sim/test-context.js';
 import { binanceUsdmFixture, readBinanceUsdmFixtures } from './fixtures.js';
 import { BINANCE_USDM_REST_PATHS } from './frames.js';
 import { binanceUsdmMapper } from './mapper.js';
@@ -10,14 +9,7 @@ import { binanceUsdmMapper } from './mapper.js';
 const SOURCE = { topic: 'orders.raw.v1', partition: 1, offset: 7 };
 
 function ctx(path: string, params: Record<string, string> = {}): MapContext {
-  return {
-    venue: 'binance-usdm',
-    account: 'acc-1',
-    receivedAt: 1_767_225_699_000_001,
-    source: SOURCE,
-    reference: EMPTY_REFERENCE,
-    rest: { method: 'GET', path, params, status: 200 },
-  };
+  return testRestContext('binance-usdm', { method: 'GET', path, params }, 200, { receivedAt: 1_767_225_699_000_001, source: SOURCE });
 }
 
 const rest = (name: string) => binanceUsdmFixture('rest.jsonl', name);
@@ -34,15 +26,7 @@ function ordersOf(name: string): CanonicalOrder[] {
   return r.orders;
 }
 
-function mapError(text: string, path: string): FrameError {
-  try {
-    binanceUsdmMapper.map(text, ctx(path));
-  } catch (error) {
-    expect(error).toBeInstanceOf(FrameError);
-    return error as FrameError;
-  }
-  throw new Error('expected the mapper to throw');
-}
+const mapError = (text: string, path: string) => mapFrameError(binanceUsdmMapper, text, ctx(path));
 
 describe('REST answers (reconciliation)', () => {
   it('maps the official Query Order example field by field, as order.status answers are mapped', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '@orderstream/kit';
 import type { CanonicalOrder } from '@orderstream/schemas';
-import { EMPTY_REFERENCE } from '../reference.js';
 import type { MapContext } from '../types.js';
+import { mapFrameError, testMapContext } from '../sim/test-context.js';
 import { binanceUsdmFixture, readBinanceUsdmFixtures, type BinanceUsdmFixtureFile } from './fixtures.js';
 import { parseBinanceUsdmFrame } from './frames.js';
 import { BINANCE_USDM_API_VERSION, BINANCE_USDM_STATUS_MAP, binanceUsdmInstrument, binanceUsdmMapper } from './mapper.js';
@@ -10,7 +9,7 @@ import { BINANCE_USDM_API_VERSION, BINANCE_USDM_STATUS_MAP, binanceUsdmInstrumen
 const SOURCE = { topic: 'orders.raw.v1', partition: 3, offset: 42 };
 
 function ctx(): MapContext {
-  return { venue: 'binance-usdm', account: 'acc-1', receivedAt: 1_767_225_699_000_001, source: SOURCE, reference: EMPTY_REFERENCE };
+  return testMapContext('binance-usdm', { receivedAt: 1_767_225_699_000_001, source: SOURCE });
 }
 
 function mapOne(text: string): CanonicalOrder {
@@ -21,15 +20,7 @@ function mapOne(text: string): CanonicalOrder {
   return r.orders[0] as CanonicalOrder;
 }
 
-function mapError(text: string): FrameError {
-  try {
-    binanceUsdmMapper.map(text, ctx());
-  } catch (error) {
-    expect(error).toBeInstanceOf(FrameError);
-    return error as FrameError;
-  }
-  throw new Error('expected the mapper to throw');
-}
+const mapError = (text: string) => mapFrameError(binanceUsdmMapper, text, ctx());
 
 const fixture = (file: BinanceUsdmFixtureFile, name: string) => binanceUsdmFixture(file, name).text;
 

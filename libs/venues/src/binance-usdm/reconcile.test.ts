@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, VenueError } from '@orderstream/kit';
-import { EMPTY_REFERENCE } from '../reference.js';
-import { createRestIO, DEFAULT_RECONCILE_OPTIONS, parseRestRequest, TokenBucket, type ReconcileOptions } from '../reconcile.js';
-import { VenueSession, type RawFrame } from '../session.js';
-import type { LiveOrderRef, MapContext, ReconcileIO, SessionEvent } from '../types.js';
+import { createRestIO, parseRestRequest, TokenBucket, type ReconcileOptions } from '../reconcile.js';
+import { RecordingSession, type RecordedEvent } from '../sim/recording-session.js';
+import { testRestContext } from '../sim/test-context.js';
+import type { LiveOrderRef, MapContext, ReconcileIO } from '../types.js';
 import { BinanceUsdmClient, type BinanceUsdmClientConfigInput } from './client.js';
 import { binanceUsdmExpectedCanonical, type BinanceUsdmLifecycle } from './lifecycles.js';
 import { binanceUsdmMapper } from './mapper.js';
@@ -55,14 +55,7 @@ function client(s: BinanceUsdmSimulator, extra: Partial<BinanceUsdmClientConfigI
 
 const ref = (lc: Pick<BinanceUsdmLifecycle, 'orderId' | 'symbol'>): LiveOrderRef => ({ orderId: lc.orderId, symbol: lc.symbol, status: 'NEW' });
 
-const restCtx = (p: Published): MapContext => ({
-  venue: 'binance-usdm',
-  account: 'acc-1',
-  receivedAt: 1,
-  source: { topic: 'orders.raw.v1', partition: 0, offset: 0 },
-  reference: EMPTY_REFERENCE,
-  rest: { ...parseRestRequest(p.request), status: p.status },
-});
+const restCtx = (p: Published): MapContext => testRestContext('binance-usdm', p.request, p.status);
 
 describe('BinanceUsdmSimulator REST endpoints', () => {
   it('checks key, timestamp and signature on every endpoint (-2014, -2015, -1021, -1022), like the WebSocket API', async () => {
@@ -237,33 +230,16 @@ describe('BinanceUsdmReconciler against the simulator', () => {
   });
 });
 
-type Event = SessionEvent & { venue: string };
-
 describe('VenueSession reconciles Binance USDⓈ-M once connected', () => {
   async function harness(options: Partial<ReconcileOptions>, suspects: () => LiveOrderRef[] = () => []) {
     const s = await sim();
-    const frames: RawFrame[] = [];
     const c = client(s, { tickMs: 10, pollIntervalMs: 20, maxRequestsPerSecond: 200, burst: 20, weightBudgetPerMinute: 60_000, symbols: ['BTCUSDT', 'ETHUSDT'] });
-    const session = new VenueSession({
-      client: c,
-      sink: (f) => frames.push(f),
-      logger: silentLogger(),
-      backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
-      reconcile: { suspects, lastSeenMs: () => Date.now() - 60_000, options: { ...DEFAULT_RECONCILE_OPTIONS, ...options } },
-    });
-    const events = (): Event[] => frames.filter((f) => f.kind === 'session').map((f) => JSON.parse(f.value.toString()) as Event);
-    const until = async (cond: () => boolean, what: string, timeoutMs = 15_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events ${JSON.stringify(events().slice(-5))}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
+    const rec = new RecordingSession({ client: c, sim: s, timeoutMs: 15_000, reconcile: { suspects, lastSeenMs: () => Date.now() - 60_000, options } });
     const start = () => {
-      session.start();
-      cleanups.push(() => session.stop());
+      rec.start();
+      cleanups.push(rec.stop);
     };
-    return { s, c, frames, events, until, session, start };
+    return { s, c, ...rec, start };
   }
 
   it('the first reconciliation publishes rest frames and a reconciled event after connected; finished and unknown suspects are looked up', async () => {
@@ -279,7 +255,7 @@ describe('VenueSession reconciles Binance USDⓈ-M once connected', () => {
     expect(names.indexOf('connected')).toBeLessThan(names.indexOf('reconciled'));
     const rest = h.frames.filter((f) => f.kind === 'rest');
     expect(rest.map((f) => f.rest?.request.split('?')[0])).toEqual(['GET /fapi/v1/openOrders', 'GET /fapi/v1/allOrders', 'GET /fapi/v1/allOrders', 'GET /fapi/v1/order']);
-    const reconciled = h.events().find((e) => e.event === 'reconciled') as Event;
+    const reconciled = h.events().find((e) => e.event === 'reconciled') as RecordedEvent;
     const open = h.s.liveOrderIds();
     // the history answered the finished ETHUSDT order; the unknown one got a detail lookup (-2013)
     expect(reconciled.details).toMatchObject({ openOrders: open.length, lookups: 1, unknown: ['9007199254740001'], failed: [] });
@@ -299,7 +275,7 @@ describe('VenueSession reconciles Binance USDⓈ-M once connected', () => {
     for (const l of lcs) h.c.track({ symbol: l.symbol, orderId: l.orderId, origin: 'track-topic' });
     h.start();
     await h.until(() => h.events().some((e) => e.event === 'error' && String(e.reason).startsWith('reconciliation failed')), 'a failed run');
-    const failed = h.events().find((e) => e.event === 'error') as Event;
+    const failed = h.events().find((e) => e.event === 'error') as RecordedEvent;
     expect(failed.code).toBe('VENUE_RATE_LIMITED'); // the framework's retries on 429 were spent
     h.s.restFaults.knobs.errorNext = 1; // the retry meets a 500 once, retried inside the call
     const play = h.s.play(lcs, { intervalMs: 5 });
