@@ -1,6 +1,6 @@
 import { silentLogger } from '@orderstream/kit';
-import { orderKeyOf } from '@orderstream/schemas';
 import { BINANCE_USDM_SIM_INSTRUMENTS, BinanceUsdmClient, binanceUsdmExpectedCanonical, BinanceUsdmSimulator, type BinanceUsdmSimulatorOptions } from '@orderstream/venues';
+import { gapRig } from './gap-rig.js';
 import type { GapRig } from './types.js';
 
 export interface BinanceUsdmPushGapRig extends GapRig {
@@ -28,32 +28,21 @@ export async function binanceUsdmPushGapRig(account: string, simOptions: Binance
   };
   const client = BinanceUsdmClient.fromConfig(accountConfig, { logger: silentLogger() });
   return {
-    venue: 'binance-usdm',
-    account,
+    ...gapRig(sim, {
+      venue: 'binance-usdm',
+      account,
+      client,
+      accountConfig,
+      reference: sim.referenceData(),
+      // both sockets up: the WebSocket API (order.status) and the user data stream
+      ready: () => sim.waitUntil(() => !sim.interrupted && sim.stats().userStreamSockets > 0 && sim.sockets.length > sim.stats().userStreamSockets, 30_000, 'the WebSocket API and the user data stream'),
+      play: async (count, { intervalMs, seed }) => {
+        // randomLifecycles derives ids from the seed: each seed of the scenario gives ids never used before. No track().
+        await sim.play(sim.randomLifecycles(count, seed), { intervalMs });
+      },
+      expectedOf: (t) => binanceUsdmExpectedCanonical(t, account),
+    }),
     client,
     sim,
-    accountConfig,
-    reference: sim.referenceData(),
-    // both sockets up: the WebSocket API (order.status) and the user data stream
-    ready: () => sim.waitUntil(() => !sim.interrupted && sim.stats().userStreamSockets > 0 && sim.sockets.length > sim.stats().userStreamSockets, 30_000, 'the WebSocket API and the user data stream'),
-    play: async (count, { intervalMs, seed }) => {
-      // randomLifecycles derives ids from the seed: each seed of the scenario gives ids never used before. No track().
-      await sim.play(sim.randomLifecycles(count, seed), { intervalMs });
-    },
-    interrupt: () => {
-      sim.interrupt();
-    },
-    resume: () => sim.resume(),
-    liveOrderIds: () => sim.liveOrderIds(),
-    restFaults: sim.restFaults,
-    expected: () =>
-      new Map(
-        [...sim.truth().values()].map((t) => {
-          const e = binanceUsdmExpectedCanonical(t, account);
-          return [e.orderKey, e];
-        }),
-      ),
-    orderKeyOf: (orderId) => orderKeyOf('binance-usdm', account, orderId),
-    stop: () => sim.stop(),
   };
 }
