@@ -57,8 +57,9 @@ describe('subscribe and authentication', () => {
 
   it.each<[string, Record<string, unknown>, Parameters<typeof sub>[1], number, string]>([
     ['wrong secret → 20506', {}, { secret: 'nope' }, 20506, 'api signature not valid'],
-    ['nonce 2 minutes old → 20520', {}, { nonce: `${Math.floor(Date.now() / 1000) - 120}_abcde` }, 20520, 'nonce expires, please verify server time'],
-    ['nonce 61 s ahead → 20520', {}, { nonce: `${Math.floor(Date.now() / 1000) + 61}_abcde` }, 20520, 'nonce expires, please verify server time'],
+    // getters: the nonce is taken when the sub is built, not when this table is (a busy machine takes seconds between)
+    ['nonce 2 minutes old → 20520', {}, { get nonce() { return `${Math.floor(Date.now() / 1000) - 120}_abcde`; } }, 20520, 'nonce expires, please verify server time'],
+    ['nonce 61 s ahead → 20520', {}, { get nonce() { return `${Math.floor(Date.now() / 1000) + 61}_abcde`; } }, 20520, 'nonce expires, please verify server time'],
     ['malformed nonce → 20521', {}, { nonce: '1534927978-abcde' }, 20521, 'incomplete header parameters'],
     ['no Signature → 20521', { Signature: undefined }, {}, 20521, 'incomplete header parameters'],
     ['no token → 20521', { token: '' }, {}, 20521, 'incomplete header parameters'],
