@@ -5,16 +5,31 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
 import { AppError } from '@orderstream/kit';
 import { SCHEMA_DIR, type CanonicalOrder, type OrderState } from '@orderstream/schemas';
-import { uniqueName } from '@orderstream/testing';
-import { testSchemaRegistryUrl } from '@orderstream/testing/vitest';
 import { createAvroType } from './avro-type.js';
 import { createOrderSerdes } from './order-serdes.js';
 import { createSchemaRegistryClient } from './registry-client.js';
 import { connectSchemaRegistry, explainIncompatibility, orderSubjects } from './registry-serdes.js';
 import { sampleCanonicalOrder, sampleOrderState } from './test-fixtures.js';
+
+// The registry libs/testing/src/global-setup.ts provides (@orderstream/testing depends on this package, so its
+// helpers cannot be imported here without a cycle in the TypeScript build).
+declare module 'vitest' {
+  export interface ProvidedContext {
+    schemaRegistryUrl: string;
+  }
+}
+
+function testSchemaRegistryUrl(): string {
+  const url = inject('schemaRegistryUrl');
+  if (!url) throw new Error("no schema registry was provided to this test: run it through the repo's vitest.config.ts (global-setup.ts)");
+  return url;
+}
+
+const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 const evolution = (file: string) => JSON.parse(readFileSync(path.join(SCHEMA_DIR, 'evolution', file), 'utf8')) as Record<string, unknown>;
 const current = (file: string) => JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), 'utf8')) as Record<string, unknown>;
