@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { FrameError, isDecimal } from '@orderstream/kit';
+import { FrameError } from '@orderstream/kit';
 import { exactNumberText, firstNonBlank, jsonKind, previewValue, zodFrameError } from '../frame-kit.js';
+import { decimalValue, idValue, integerValue, missingOr, optionalString, requiredString } from './fields.js';
 
 /**
  * Every inbound frame of XT's USDT-M futures user socket (`/ws/user`, protocol "v2" in XT's docs), as zod schemas
@@ -27,37 +28,6 @@ export const XT_ORDER_STATES = [
 export type XtOrderState = (typeof XT_ORDER_STATES)[number];
 
 // ---------------------------------------------------------------------------------------------------------------
-// Field schemas. Messages read as the end of "data.<field> …", so a dead letter names the field and the problem.
-
-const missingOr = (problem: string) => (iss: { input?: unknown }) => (iss.input === undefined ? 'is required' : problem);
-
-const PLAIN_DECIMAL_RE = /^\d+(?:\.\d+)?$/;
-
-/** The plain form XT sends is checked by a regex; only unusual forms (exponent, sign, blanks) reach the kit parser. */
-function isNonNegativeDecimal(v: string): boolean {
-  return PLAIN_DECIMAL_RE.test(v) || (isDecimal(v) && !v.trim().startsWith('-'));
-}
-
-/** A decimal as the docs send it (string), or a JSON number (tolerated: exact digits recovered from the text). */
-const decimalValue = z.custom<string | number>(
-  (v) => (typeof v === 'string' && isNonNegativeDecimal(v)) || (typeof v === 'number' && Number.isFinite(v) && v >= 0),
-  { error: missingOr('must be a non-negative decimal (string or number)') },
-);
-
-/** An integer as documented (JSON number), or the same digits in a string (tolerated). */
-const integerValue = z.custom<string | number>(
-  (v) => (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v)),
-  { error: missingOr('must be an integer (number or digit string)') },
-);
-
-/** An id: a non-empty string as documented, or a non-negative integer JSON number (exact digits recovered). */
-const idValue = z.custom<string | number>(
-  (v) => (typeof v === 'string' && v.length > 0) || (typeof v === 'number' && Number.isInteger(v) && v >= 0),
-  { error: missingOr('must be a non-empty string or an integer') },
-);
-
-const requiredString = z.string({ error: missingOr('must be a string') }).min(1, { error: 'must not be empty' });
-const optionalString = z.string({ error: 'must be a string' }).nullish();
 
 /** `data` of an order push. Loose: fields XT adds later are kept (→ extras), not rejected. */
 export const xtOrderDataSchema = z.looseObject(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { FrameError, isDecimal } from '@orderstream/kit';
+import { FrameError } from '@orderstream/kit';
 import { exactNumberText, jsonKind, previewValue, zodFrameError } from '../frame-kit.js';
+import { decimalValue, idValue, integerValue, missingOr, optionalString, requiredString } from './fields.js';
 import type { XtOrder } from './frames.js';
 
 /**
@@ -21,27 +22,6 @@ export const XT_OPEN_ORDERS_PATH = '/future/trade/v1/order/list-open-order';
 
 /** Paths whose answers carry orders (the mapper refuses a REST answer of any other path). */
 export const XT_REST_ORDER_PATHS: ReadonlySet<string> = new Set([XT_ORDER_LIST_PATH, XT_ORDER_HISTORY_PATH, XT_ORDER_DETAIL_PATH, XT_OPEN_ORDERS_PATH]);
-
-const missingOr = (problem: string) => (iss: { input?: unknown }) => (iss.input === undefined ? 'is required' : problem);
-const PLAIN_DECIMAL_RE = /^\d+(?:\.\d+)?$/;
-
-/** XT sends decimals as strings ("4009.94"); its doc templates show JSON numbers (0): both accepted, exact digits kept. */
-const decimalValue = z.custom<string | number>(
-  (v) =>
-    (typeof v === 'string' && (PLAIN_DECIMAL_RE.test(v) || (isDecimal(v) && !v.trim().startsWith('-')))) ||
-    (typeof v === 'number' && Number.isFinite(v) && v >= 0),
-  { error: missingOr('must be a non-negative decimal (string or number)') },
-);
-const integerValue = z.custom<string | number>(
-  (v) => (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v)),
-  { error: missingOr('must be an integer (number or digit string)') },
-);
-const idValue = z.custom<string | number>(
-  (v) => (typeof v === 'string' && v.length > 0) || (typeof v === 'number' && Number.isInteger(v) && v >= 0),
-  { error: missingOr('must be a non-empty string or an integer') },
-);
-const requiredString = z.string({ error: missingOr('must be a string') }).min(1, { error: 'must not be empty' });
-const optionalString = z.string({ error: 'must be a string' }).nullish();
 
 /** One order of a REST answer (XTREPO getOrders.md / getHistory.md / getById.md / getOpenOrders.md; CCXT parseOrder). */
 export const xtRestOrderSchema = z.looseObject(
